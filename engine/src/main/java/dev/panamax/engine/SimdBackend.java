@@ -1,0 +1,87 @@
+package dev.panamax.engine;
+
+import dev.panamax.engine.kernel.GemmShape;
+import dev.panamax.engine.kernel.simd.gemm.SimdGemm;
+import dev.panamax.engine.parallel.WorkerPool;
+
+/**
+ * The CPU backend: Vector API kernels on off-heap memory, multi-threaded on a {@link WorkerPool}. Results do not
+ * depend on the number of threads.
+ */
+public final class SimdBackend implements Backend {
+
+    private final WorkerPool fixedPool;
+    private final SimdGemm gemm = new SimdGemm();
+
+    /** Uses the process-wide {@link WorkerPool#shared()} pool (looked up per call, so resizing it takes effect). */
+    public SimdBackend() {
+        this(null);
+    }
+
+    /** Uses the given pool; {@code null} means the shared one. */
+    public SimdBackend(WorkerPool pool) {
+        this.fixedPool = pool;
+    }
+
+    private WorkerPool pool() {
+        return fixedPool != null ? fixedPool : WorkerPool.shared();
+    }
+
+    @Override
+    public String name() {
+        return "simd";
+    }
+
+    @Override
+    public void gemm(Transpose transA, Transpose transB, int m, int n, int k,
+                     float alpha, Tensor a, long aOffset, int lda, Tensor b, long bOffset, int ldb,
+                     float beta, Tensor c, long cOffset, int ldc) {
+        GemmShape.check("gemm", transA, transB, m, n, k, a, aOffset, lda, 0, b, bOffset, ldb, 0,
+                c, cOffset, ldc, 0, 1);
+        gemm.gemm(transA.isTransposed(), transB.isTransposed(), m, n, k, alpha, a.segment(), aOffset, lda,
+                b.segment(), bOffset, ldb, beta, c.segment(), cOffset, ldc, pool());
+    }
+
+    @Override
+    public void gemmStridedBatched(Transpose transA, Transpose transB, int m, int n, int k,
+                                   float alpha, Tensor a, long aOffset, int lda, long strideA,
+                                   Tensor b, long bOffset, int ldb, long strideB,
+                                   float beta, Tensor c, long cOffset, int ldc, long strideC, int batch) {
+        GemmShape.check("gemmStridedBatched", transA, transB, m, n, k, a, aOffset, lda, strideA, b, bOffset, ldb,
+                strideB, c, cOffset, ldc, strideC, batch);
+        if (strideC == 0 && batch > 1) {
+            // Every entry writes the same C: run in order so the accumulation (beta = 1) is well defined.
+            for (int i = 0; i < batch; i++) {
+                gemm.gemm(transA.isTransposed(), transB.isTransposed(), m, n, k, alpha, a.segment(),
+                        aOffset + i * strideA, lda, b.segment(), bOffset + i * strideB, ldb, beta, c.segment(),
+                        cOffset, ldc, pool());
+            }
+            return;
+        }
+        WorkerPool pool = pool();
+        int parts = pool.threads();
+        if (batch >= parts && parts > 1) {
+            // Many small matrices (attention heads): give each thread whole matrices, each run single-threaded.
+            pool.run(part -> {
+                int from = (int) ((long) batch * part / parts);
+                int to = (int) ((long) batch * (part + 1) / parts);
+                for (int i = from; i < to; i++) {
+                    gemm.gemm(transA.isTransposed(), transB.isTransposed(), m, n, k, alpha, a.segment(),
+                            aOffset + i * strideA, lda, b.segment(), bOffset + i * strideB, ldb, beta,
+                            c.segment(), cOffset + i * strideC, ldc, pool);
+                }
+            });
+        } else {
+            for (int i = 0; i < batch; i++) {
+                gemm.gemm(transA.isTransposed(), transB.isTransposed(), m, n, k, alpha, a.segment(),
+                        aOffset + i * strideA, lda, b.segment(), bOffset + i * strideB, ldb, beta, c.segment(),
+                        cOffset + i * strideC, ldc, pool);
+            }
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "SimdBackend[" + gemm.blocking() + "]";
+    }
+}

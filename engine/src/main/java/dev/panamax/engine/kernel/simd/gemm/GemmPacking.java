@@ -1,0 +1,107 @@
+package dev.panamax.engine.kernel.simd.gemm;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.util.Arrays;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Copies blocks of op(A) and op(B) into the contiguous, zero-padded panel layouts the {@link MicroKernel} reads
+ * (BLIS packing). Packing turns any transpose and leading dimension into unit-stride streams, and the zero padding
+ * lets the micro-kernel always run full tiles: edges only differ at the final store.
+ */
+final class GemmPacking {
+
+    private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final ByteOrder ORDER = ByteOrder.nativeOrder();
+
+    private GemmPacking() {
+    }
+
+    /**
+     * Packs rows {@code [i0, i0+mc)} and columns {@code [p0, p0+kc)} of op(A) into micro-panels of {@code mr}
+     * rows: element (i, p) of panel q lands at {@code q·mr·kc + p·mr + (i mod mr)}.
+     */
+    static void packA(boolean transA, MemorySegment a, long aOff, int lda, int i0, int mc, int p0, int kc,
+                      int mr, float[] dst) {
+        for (int q = 0, i = 0; i < mc; q++, i += mr) {
+            int rows = Math.min(mr, mc - i);
+            int base = q * mr * kc;
+            if (transA) {
+                // op(A)(i, p) = A[p, i]: for each p the panel's rows are contiguous in memory.
+                for (int p = 0; p < kc; p++) {
+                    long src = aOff + (long) (p0 + p) * lda + i0 + i;
+                    int d = base + p * mr;
+                    for (int r = 0; r < rows; r++) {
+                        dst[d + r] = a.getAtIndex(F, src + r);
+                    }
+                    for (int r = rows; r < mr; r++) {
+                        dst[d + r] = 0f;
+                    }
+                }
+            } else {
+                // op(A)(i, p) = A[i, p]: read each row's run of kc floats, write it with stride mr.
+                for (int r = 0; r < rows; r++) {
+                    long src = aOff + (long) (i0 + i + r) * lda + p0;
+                    int d = base + r;
+                    for (int p = 0; p < kc; p++) {
+                        dst[d + p * mr] = a.getAtIndex(F, src + p);
+                    }
+                }
+                for (int r = rows; r < mr; r++) {
+                    for (int p = 0; p < kc; p++) {
+                        dst[base + p * mr + r] = 0f;
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * Packs panels {@code [q0, q1)} of the block rows {@code [p0, p0+kc)}, columns {@code [j0, j0+nc)} of op(B)
+     * into micro-panels of {@code nr} columns: element (p, j) of panel q lands at
+     * {@code q·nr·kc + p·nr + (j mod nr)}.
+     */
+    static void packB(boolean transB, MemorySegment b, long bOff, int ldb, int p0, int kc, int j0, int nc,
+                      int q0, int q1, int nr, float[] dst) {
+        for (int q = q0; q < q1; q++) {
+            int j = q * nr;
+            int cols = Math.min(nr, nc - j);
+            int base = q * nr * kc;
+            if (transB) {
+                // op(B)(p, j) = B[j, p]: read each column's run of kc floats, write it with stride nr.
+                for (int jj = 0; jj < cols; jj++) {
+                    long src = bOff + (long) (j0 + j + jj) * ldb + p0;
+                    int d = base + jj;
+                    for (int p = 0; p < kc; p++) {
+                        dst[d + p * nr] = b.getAtIndex(F, src + p);
+                    }
+                }
+                if (cols < nr) {
+                    for (int p = 0; p < kc; p++) {
+                        Arrays.fill(dst, base + p * nr + cols, base + (p + 1) * nr, 0f);
+                    }
+                }
+            } else {
+                // op(B)(p, j) = B[p, j]: each panel row is a contiguous run of nr floats.
+                for (int p = 0; p < kc; p++) {
+                    long src = (bOff + (long) (p0 + p) * ldb + j0 + j) * Float.BYTES;
+                    int d = base + p * nr;
+                    for (int v = 0; v < nr; v += S.length()) {
+                        if (v + S.length() <= cols) {
+                            FloatVector.fromMemorySegment(S, b, src + (long) v * Float.BYTES, ORDER).intoArray(dst, d + v);
+                        } else {
+                            VectorMask<Float> valid = S.indexInRange(v, cols);
+                            FloatVector.fromMemorySegment(S, b, src + (long) v * Float.BYTES, ORDER, valid)
+                                    .intoArray(dst, d + v);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

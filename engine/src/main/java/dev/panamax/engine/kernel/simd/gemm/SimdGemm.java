@@ -1,0 +1,216 @@
+package dev.panamax.engine.kernel.simd.gemm;
+
+import dev.panamax.engine.parallel.WorkerPool;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * SIMD GEMM, {@code C = alpha·op(A)·op(B) + beta·C}, row-major with leading dimensions (counted in floats).
+ *
+ * <p>The BLIS algorithm: five loops around a register-tiled {@link MicroKernel}.
+ * <pre>
+ * for jc in N step NC                      B block KC×NC lives in L3, packed once, shared by all threads
+ *   for pc in K step KC                    
+ *     pack B[pc.., jc..]                   threads pack disjoint panels, then meet at a barrier
+ *     for ic in (this thread's) M step MC  A block MC×KC lives in L2, packed per thread
+ *       pack A[ic.., pc..]
+ *       for jr in NC step NR               B micro-panel stays in L1
+ *         for ir in MC step MR
+ *           micro-kernel                   MR×NR of C in registers
+ * </pre>
+ * Threads split the M dimension (or, when M is too short to share, the N panels) statically. K is never split and
+ * every C element is reduced by the same sequence of operations on every split, so the result is bit-identical
+ * whatever the thread count. M = 1 and N = 1 go to {@link SimdGemv}.
+ *
+ * <p>Callers validate arguments first (see {@code GemmShape}); scratch buffers are per thread and grow once.
+ */
+public final class SimdGemm {
+
+    /** Below this many multiply-adds a GEMM runs on the calling thread: waking workers would cost more. */
+    private static final long PARALLEL_THRESHOLD = 1L << 16;
+
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
+    private final GemmBlocking blocking;
+
+    public SimdGemm(GemmBlocking blocking) {
+        this.blocking = blocking;
+    }
+
+    public SimdGemm() {
+        this(GemmBlocking.DEFAULT);
+    }
+
+    public GemmBlocking blocking() {
+        return blocking;
+    }
+
+    public void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
+                     MemorySegment a, long aOff, int lda, MemorySegment b, long bOff, int ldb,
+                     float beta, MemorySegment c, long cOff, int ldc, WorkerPool pool) {
+        int threads = (long) m * n * k < PARALLEL_THRESHOLD ? 1 : pool.threads();
+        if (m == 1) {
+            // y = op(A)[0, :] · op(B): the matrix is op(B), its rows run over p when B is not transposed.
+            float[] x = SCRATCH.get().vector(k);
+            gather(x, k, a, aOff, transA ? lda : 1);
+            gemv(x, k, b, bOff, ldb, !transB, n, alpha, beta, c, cOff, 1, threads, pool);
+        } else if (n == 1) {
+            // y = op(A) · op(B)[:, 0]: the matrix is op(A)ᵀ, its rows run over p when A is transposed.
+            float[] x = SCRATCH.get().vector(k);
+            gather(x, k, b, bOff, transB ? 1 : ldb);
+            gemv(x, k, a, aOff, lda, transA, m, alpha, beta, c, cOff, ldc, threads, pool);
+        } else if (threads == 1) {
+            blocked(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc,
+                    SCRATCH.get().packedB(packedBSize(n, k)), 0, 1, null);
+        } else {
+            float[] sharedB = SCRATCH.get().packedB(packedBSize(n, k));
+            int parts = threads;
+            pool.run(part -> blocked(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff,
+                    ldc, sharedB, part, parts, pool));
+        }
+    }
+
+    private int packedBSize(int n, int k) {
+        int nr = blocking.kernel().nr();
+        int nc = Math.min(blocking.nc(), roundUp(n, nr));
+        return Math.min(blocking.kc(), k) * nc;
+    }
+
+    /** One thread's share ({@code part} of {@code parts}) of the blocked algorithm. */
+    private void blocked(boolean transA, boolean transB, int m, int n, int k, float alpha,
+                         MemorySegment a, long aOff, int lda, MemorySegment b, long bOff, int ldb,
+                         float beta, MemorySegment c, long cOff, int ldc,
+                         float[] packedB, int part, int parts, WorkerPool pool) {
+        MicroKernel kernel = blocking.kernel();
+        int mr = kernel.mr();
+        int nr = kernel.nr();
+        int kcMax = Math.min(blocking.kc(), k);
+        Scratch mine = SCRATCH.get();
+        float[] packedA = mine.packedA(Math.min(blocking.mc(), roundUp(m, mr)) * kcMax);
+        float[] tile = mine.tile(mr * nr);
+
+        int tilesM = ceilDiv(m, mr);
+        for (int jc = 0; jc < n; jc += blocking.nc()) {
+            int nc = Math.min(blocking.nc(), n - jc);
+            int panelsN = ceilDiv(nc, nr);
+            // Split M when each thread gets at least a few micro-tiles of rows; otherwise split the N panels.
+            boolean splitM = tilesM >= 4 * parts || tilesM >= panelsN;
+            int packFrom = splitRange(panelsN, parts, part);
+            int packTo = splitRange(panelsN, parts, part + 1);
+            int rowFrom = splitM ? Math.min(m, splitRange(tilesM, parts, part) * mr) : 0;
+            int rowTo = splitM ? Math.min(m, splitRange(tilesM, parts, part + 1) * mr) : m;
+            int panelFrom = splitM ? 0 : packFrom;
+            int panelTo = splitM ? panelsN : packTo;
+
+            for (int pc = 0; pc < k; pc += blocking.kc()) {
+                int kc = Math.min(blocking.kc(), k - pc);
+                GemmPacking.packB(transB, b, bOff, ldb, pc, kc, jc, nc, packFrom, packTo, nr, packedB);
+                if (pool != null && splitM) {
+                    pool.barrier();     // every thread reads every B panel
+                }
+                float betaNow = pc == 0 ? beta : 1f;
+                for (int ic = rowFrom; ic < rowTo; ic += blocking.mc()) {
+                    int mc = Math.min(blocking.mc(), rowTo - ic);
+                    GemmPacking.packA(transA, a, aOff, lda, ic, mc, pc, kc, mr, packedA);
+                    for (int q = panelFrom; q < panelTo; q++) {
+                        int jr = q * nr;
+                        int nValid = Math.min(nr, nc - jr);
+                        int bIndex = q * nr * kc;
+                        for (int ir = 0; ir < mc; ir += mr) {
+                            long cAt = (cOff + (long) (ic + ir) * ldc + jc + jr) * Float.BYTES;
+                            kernel.multiply(kc, packedA, ir * kc, packedB, bIndex, alpha, betaNow, c, cAt, ldc,
+                                    Math.min(mr, mc - ir), nValid, tile);
+                        }
+                    }
+                }
+                if (pool != null && splitM) {
+                    pool.barrier();     // nobody repacks B while another thread still reads it
+                }
+            }
+        }
+    }
+
+    private static void gemv(float[] x, int k, MemorySegment mat, long off, int ld, boolean rowsAreP, int outputs,
+                             float alpha, float beta, MemorySegment y, long yOff, long incY,
+                             int threads, WorkerPool pool) {
+        if (threads == 1) {
+            gemvRange(x, k, mat, off, ld, rowsAreP, 0, outputs, alpha, beta, y, yOff, incY);
+            return;
+        }
+        int parts = threads;
+        pool.run(part -> gemvRange(x, k, mat, off, ld, rowsAreP, splitRange(outputs, parts, part),
+                splitRange(outputs, parts, part + 1), alpha, beta, y, yOff, incY));
+    }
+
+    private static void gemvRange(float[] x, int k, MemorySegment mat, long off, int ld, boolean rowsAreP,
+                                  int from, int to, float alpha, float beta, MemorySegment y, long yOff, long incY) {
+        if (from >= to) {
+            return;
+        }
+        if (rowsAreP) {
+            SimdGemv.rowsTimesVector(x, k, mat, off, ld, from, to, alpha, beta, y, yOff, incY);
+        } else {
+            SimdGemv.dotsWithVector(x, k, mat, off, ld, from, to, alpha, beta, y, yOff, incY);
+        }
+    }
+
+    /** Copies {@code k} floats spaced {@code stride} apart into {@code x}. */
+    private static void gather(float[] x, int k, MemorySegment src, long off, long stride) {
+        if (stride == 1) {
+            MemorySegment.copy(src, ValueLayout.JAVA_FLOAT, off * Float.BYTES, x, 0, k);
+        } else {
+            for (int p = 0; p < k; p++) {
+                x[p] = src.getAtIndex(ValueLayout.JAVA_FLOAT, off + p * stride);
+            }
+        }
+    }
+
+    /** Start of part {@code part} when {@code total} units are split into {@code parts} near-equal ranges. */
+    static int splitRange(int total, int parts, int part) {
+        return (int) ((long) total * part / parts);
+    }
+
+    private static int ceilDiv(int a, int b) {
+        return (a + b - 1) / b;
+    }
+
+    private static int roundUp(int a, int b) {
+        return ceilDiv(a, b) * b;
+    }
+
+    /** Per-thread packing buffers: allocated on first use, grown when a larger problem arrives, then reused. */
+    private static final class Scratch {
+        private float[] packedA = new float[0];
+        private float[] packedB = new float[0];
+        private float[] tile = new float[0];
+        private float[] vector = new float[0];
+
+        float[] packedA(int size) {
+            if (packedA.length < size) {
+                packedA = new float[size];
+            }
+            return packedA;
+        }
+
+        float[] packedB(int size) {
+            if (packedB.length < size) {
+                packedB = new float[size];
+            }
+            return packedB;
+        }
+
+        float[] tile(int size) {
+            if (tile.length < size) {
+                tile = new float[size];
+            }
+            return tile;
+        }
+
+        float[] vector(int size) {
+            if (vector.length < size) {
+                vector = new float[size];
+            }
+            return vector;
+        }
+    }
+}
