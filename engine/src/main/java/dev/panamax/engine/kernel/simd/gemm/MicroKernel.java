@@ -1,6 +1,10 @@
 package dev.panamax.engine.kernel.simd.gemm;
 
 import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The register-tiled heart of the GEMM (BLIS's micro-kernel): it multiplies an {@code MR × kc} packed panel of A
@@ -12,6 +16,9 @@ import java.lang.foreign.MemorySegment;
  * blocking, threads) is generic, so a new ISA needs only a new implementation of this interface.
  */
 public interface MicroKernel {
+
+    /** Tensors hold floats in the platform's byte order (the layout of {@code ValueLayout.JAVA_FLOAT}). */
+    ByteOrder ORDER = ByteOrder.nativeOrder();
 
     /** Rows of C per call. */
     int mr();
@@ -28,20 +35,31 @@ public interface MicroKernel {
                   int mValid, int nValid, float[] tile);
 
     /**
-     * Writes a partial block from {@code tile} (row-major, stride {@code nr}) with the same arithmetic as the
-     * vector path, so an element's value does not depend on whether it sat in a full or an edge block.
+     * Writes {@code C = alpha·tile + beta·C} for the valid {@code mValid × nValid} corner of a tile (row-major,
+     * stride {@code nr}). Full and edge tiles share this one code path, so an element's value never depends on
+     * where the tile boundaries fall. With {@code beta == 0} C is not read.
      */
-    static void storePartial(float[] tile, int nr, float alpha, float beta, MemorySegment c, long cByteOffset,
-                             int ldc, int mValid, int nValid) {
+    static void storeTile(float[] tile, int mr, int nr, float alpha, float beta, MemorySegment c, long cByteOffset,
+                          int ldc, int mValid, int nValid) {
+        VectorSpecies<Float> s = FloatVector.SPECIES_PREFERRED;
+        int v = s.length();
         for (int r = 0; r < mValid; r++) {
-            long rowOffset = cByteOffset + (long) r * ldc * Float.BYTES;
-            for (int j = 0; j < nValid; j++) {
-                long at = rowOffset + (long) j * Float.BYTES;
-                float value = tile[r * nr + j] * alpha;
-                if (beta != 0f) {
-                    value = value + c.get(java.lang.foreign.ValueLayout.JAVA_FLOAT, at) * beta;
+            long row = cByteOffset + (long) r * ldc * Float.BYTES;
+            for (int j = 0; j < nValid; j += v) {
+                long at = row + (long) j * Float.BYTES;
+                FloatVector x = FloatVector.fromArray(s, tile, r * nr + j).mul(alpha);
+                if (j + v <= nValid) {
+                    if (beta != 0f) {
+                        x = x.add(FloatVector.fromMemorySegment(s, c, at, ORDER).mul(beta));
+                    }
+                    x.intoMemorySegment(c, at, ORDER);
+                } else {
+                    VectorMask<Float> valid = s.indexInRange(j, nValid);
+                    if (beta != 0f) {
+                        x = x.add(FloatVector.fromMemorySegment(s, c, at, ORDER, valid).mul(beta));
+                    }
+                    x.intoMemorySegment(c, at, ORDER, valid);
                 }
-                c.set(java.lang.foreign.ValueLayout.JAVA_FLOAT, at, value);
             }
         }
     }

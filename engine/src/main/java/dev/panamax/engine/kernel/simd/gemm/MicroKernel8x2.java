@@ -1,7 +1,6 @@
 package dev.panamax.engine.kernel.simd.gemm;
 
 import java.lang.foreign.MemorySegment;
-import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -9,7 +8,9 @@ import jdk.incubator.vector.VectorSpecies;
  * An 8 × (2 vectors) micro-kernel for ISAs with 32 vector registers (AVX-512, NEON/SVE): 16
  * accumulators, two B vectors and one broadcast A value. On AVX-512 the tile is 8 × 32 floats.
  *
- * <p>Written out by hand (one local per accumulator) because C2 keeps vectors in registers only then.
+ * <p>The accumulators are written out one local each, because C2 keeps vectors in registers only then, and the
+ * loop sits in a method of its own, small enough for C2 to inline every Vector API call (a larger method runs out
+ * of inlining budget and silently falls back to boxed vectors, 20–50× slower).
  */
 public final class MicroKernel8x2 implements MicroKernel {
 
@@ -17,7 +18,6 @@ public final class MicroKernel8x2 implements MicroKernel {
     static final int V = S.length();
     static final int MR = 8;
     static final int NR = 2 * V;
-    private static final ByteOrder ORDER = ByteOrder.nativeOrder();
 
     @Override
     public int mr() {
@@ -33,6 +33,13 @@ public final class MicroKernel8x2 implements MicroKernel {
     public void multiply(int kc, float[] packedA, int aIndex, float[] packedB, int bIndex,
                          float alpha, float beta, MemorySegment c, long cByteOffset, int ldc,
                          int mValid, int nValid, float[] tile) {
+        accumulate(kc, packedA, aIndex, packedB, bIndex, tile);
+        MicroKernel.storeTile(tile, MR, NR, alpha, beta, c, cByteOffset, ldc, mValid, nValid);
+    }
+
+    /** The register-resident part: {@code tile = Apanel · Bpanel}, written row-major with stride NR. */
+    private static void accumulate(int kc, float[] packedA, int aIndex, float[] packedB, int bIndex,
+                                   float[] tile) {
         FloatVector c00 = FloatVector.zero(S);
         FloatVector c01 = FloatVector.zero(S);
         FloatVector c10 = FloatVector.zero(S);
@@ -82,45 +89,21 @@ public final class MicroKernel8x2 implements MicroKernel {
             ai += MR;
             bi += NR;
         }
-        if (mValid == MR && nValid == NR) {
-            long rowBytes = (long) ldc * Float.BYTES;
-            store(c00, c01, alpha, beta, c, cByteOffset + 0 * rowBytes);
-            store(c10, c11, alpha, beta, c, cByteOffset + 1 * rowBytes);
-            store(c20, c21, alpha, beta, c, cByteOffset + 2 * rowBytes);
-            store(c30, c31, alpha, beta, c, cByteOffset + 3 * rowBytes);
-            store(c40, c41, alpha, beta, c, cByteOffset + 4 * rowBytes);
-            store(c50, c51, alpha, beta, c, cByteOffset + 5 * rowBytes);
-            store(c60, c61, alpha, beta, c, cByteOffset + 6 * rowBytes);
-            store(c70, c71, alpha, beta, c, cByteOffset + 7 * rowBytes);
-        } else {
-            c00.intoArray(tile, 0 * NR);
-            c01.intoArray(tile, 0 * NR + V);
-            c10.intoArray(tile, 1 * NR);
-            c11.intoArray(tile, 1 * NR + V);
-            c20.intoArray(tile, 2 * NR);
-            c21.intoArray(tile, 2 * NR + V);
-            c30.intoArray(tile, 3 * NR);
-            c31.intoArray(tile, 3 * NR + V);
-            c40.intoArray(tile, 4 * NR);
-            c41.intoArray(tile, 4 * NR + V);
-            c50.intoArray(tile, 5 * NR);
-            c51.intoArray(tile, 5 * NR + V);
-            c60.intoArray(tile, 6 * NR);
-            c61.intoArray(tile, 6 * NR + V);
-            c70.intoArray(tile, 7 * NR);
-            c71.intoArray(tile, 7 * NR + V);
-            MicroKernel.storePartial(tile, NR, alpha, beta, c, cByteOffset, ldc, mValid, nValid);
-        }
-    }
-
-    private static void store(FloatVector x0, FloatVector x1, float alpha, float beta, MemorySegment c, long at) {
-        FloatVector r0 = x0.mul(alpha);
-        FloatVector r1 = x1.mul(alpha);
-        if (beta != 0f) {
-            r0 = r0.add(FloatVector.fromMemorySegment(S, c, at, ORDER).mul(beta));
-            r1 = r1.add(FloatVector.fromMemorySegment(S, c, at + (long) V * Float.BYTES, ORDER).mul(beta));
-        }
-        r0.intoMemorySegment(c, at, ORDER);
-        r1.intoMemorySegment(c, at + (long) V * Float.BYTES, ORDER);
+        c00.intoArray(tile, 0 * NR);
+        c01.intoArray(tile, 0 * NR + V);
+        c10.intoArray(tile, 1 * NR);
+        c11.intoArray(tile, 1 * NR + V);
+        c20.intoArray(tile, 2 * NR);
+        c21.intoArray(tile, 2 * NR + V);
+        c30.intoArray(tile, 3 * NR);
+        c31.intoArray(tile, 3 * NR + V);
+        c40.intoArray(tile, 4 * NR);
+        c41.intoArray(tile, 4 * NR + V);
+        c50.intoArray(tile, 5 * NR);
+        c51.intoArray(tile, 5 * NR + V);
+        c60.intoArray(tile, 6 * NR);
+        c61.intoArray(tile, 6 * NR + V);
+        c70.intoArray(tile, 7 * NR);
+        c71.intoArray(tile, 7 * NR + V);
     }
 }
