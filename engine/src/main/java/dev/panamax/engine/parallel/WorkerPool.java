@@ -1,6 +1,7 @@
 package dev.panamax.engine.parallel;
 
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.IntConsumer;
@@ -37,7 +38,7 @@ public final class WorkerPool implements AutoCloseable {
     private volatile int barrierGeneration;
     private volatile IntConsumer currentTask;
     private volatile Thread caller;
-    private volatile Throwable failure;
+    private final AtomicReference<Throwable> failure = new AtomicReference<>();
     private volatile boolean closed;
 
     /** A pool of {@code threads} threads in all, counting the caller (so {@code threads - 1} are started). */
@@ -120,7 +121,8 @@ public final class WorkerPool implements AutoCloseable {
         }
         jobLock.lock();
         try {
-            failure = null;
+            failure.set(null);
+            barrierArrived.set(0);     // a failed job may have left a barrier half-counted
             caller = Thread.currentThread();
             pending.set(threads - 1);
             currentTask = task;
@@ -134,7 +136,7 @@ public final class WorkerPool implements AutoCloseable {
             }
             awaitWorkers();
             currentTask = null;
-            Throwable t = failure;
+            Throwable t = failure.get();
             if (t != null) {
                 if (t instanceof RuntimeException re) {
                     throw re;
@@ -165,8 +167,8 @@ public final class WorkerPool implements AutoCloseable {
         }
         int spins = 0;
         while (barrierGeneration == generation) {
-            if (failure != null) {
-                throw new IllegalStateException("WorkerPool: another part of this job failed", failure);
+            if (failure.get() != null) {
+                throw new IllegalStateException("WorkerPool: another part of this job failed", failure.get());
             }
             if (++spins < SPIN_ITERATIONS) {
                 Thread.onSpinWait();
@@ -186,9 +188,7 @@ public final class WorkerPool implements AutoCloseable {
     }
 
     private void recordFailure(Throwable t) {
-        if (failure == null) {
-            failure = t;
-        }
+        failure.compareAndSet(null, t);
     }
 
     private void awaitWorkers() {

@@ -5,7 +5,6 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -104,10 +103,10 @@ final class SimdGemv {
                 s2 = FloatVector.fromMemorySegment(S, mat, r2 + at, ORDER, tail).fma(xv, s2);
                 s3 = FloatVector.fromMemorySegment(S, mat, r3 + at, ORDER, tail).fma(xv, s3);
             }
-            storeOne(s0.reduceLanes(VectorOperators.ADD), j, alpha, beta, y, yOff, incY);
-            storeOne(s1.reduceLanes(VectorOperators.ADD), j + 1, alpha, beta, y, yOff, incY);
-            storeOne(s2.reduceLanes(VectorOperators.ADD), j + 2, alpha, beta, y, yOff, incY);
-            storeOne(s3.reduceLanes(VectorOperators.ADD), j + 3, alpha, beta, y, yOff, incY);
+            storeOne(sumLanes(s0), j, alpha, beta, y, yOff, incY);
+            storeOne(sumLanes(s1), j + 1, alpha, beta, y, yOff, incY);
+            storeOne(sumLanes(s2), j + 2, alpha, beta, y, yOff, incY);
+            storeOne(sumLanes(s3), j + 3, alpha, beta, y, yOff, incY);
         }
         for (; j < j1; j++) {
             long r0 = (off + (long) j * ld) * Float.BYTES;
@@ -120,8 +119,20 @@ final class SimdGemv {
                 s0 = FloatVector.fromMemorySegment(S, mat, r0 + (long) kVec * Float.BYTES, ORDER, tail)
                         .fma(FloatVector.fromArray(S, x, kVec, tail), s0);
             }
-            storeOne(s0.reduceLanes(VectorOperators.ADD), j, alpha, beta, y, yOff, incY);
+            storeOne(sumLanes(s0), j, alpha, beta, y, yOff, incY);
         }
+    }
+
+    /**
+     * Adds the lanes in a fixed order. {@code reduceLanes(ADD)} may reassociate (its order differs between the
+     * interpreter and C2), which would make results depend on JIT timing.
+     */
+    private static float sumLanes(FloatVector v) {
+        float sum = 0f;
+        for (int lane = 0; lane < V; lane++) {
+            sum += v.lane(lane);
+        }
+        return sum;
     }
 
     private static void store(FloatVector sum, int j, float alpha, float beta, MemorySegment y, long yOff,

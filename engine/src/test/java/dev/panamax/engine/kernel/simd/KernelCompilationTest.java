@@ -1,0 +1,57 @@
+package dev.panamax.engine.kernel.simd;
+
+import static org.junit.jupiter.api.Assertions.fail;
+
+import dev.panamax.engine.SimdBackend;
+import dev.panamax.engine.Tensor;
+import dev.panamax.engine.Transpose;
+import dev.panamax.engine.parallel.WorkerPool;
+import java.lang.foreign.Arena;
+import java.lang.management.ManagementFactory;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Catches SIMD kernels that silently run with boxed vectors. When C2 fails to inline a Vector API call (a method
+ * too large for its inlining budget, or a C1 bail-out that keeps it interpreted), every vector becomes a heap
+ * object: the kernel still gives right answers but runs 20–50× slower. That shows up deterministically as heap
+ * allocation, so this test measures bytes allocated per call instead of time: once the JIT has compiled the
+ * kernels, a GEMM allocates nothing, while a boxed one allocates megabytes per call.
+ */
+class KernelCompilationTest {
+
+    /** A compiled call allocates 0 B; a boxed 128³ GEMM allocates about 4 MB. */
+    private static final long MAX_BYTES_PER_CALL = 16 * 1024;
+    private static final long WARM_UP_LIMIT_NANOS = 60_000_000_000L;
+
+    @Test
+    void gemmKernelsRunWithoutBoxingAfterWarmUp() {
+        var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        // One thread: all work runs on this thread, whose allocations the MXBean reports.
+        try (Arena arena = Arena.ofShared(); WorkerPool pool = new WorkerPool(1)) {
+            SimdBackend simd = new SimdBackend(pool);
+            Tensor a = Tensor.randn(arena, 1, 128, 128);
+            Tensor b = Tensor.randn(arena, 2, 128, 128);
+            Tensor c = Tensor.zeros(arena, 128, 128);
+            Tensor x = Tensor.randn(arena, 3, 1, 128);
+            Tensor y = Tensor.zeros(arena, 1, 128);
+            long deadline = System.nanoTime() + WARM_UP_LIMIT_NANOS;
+            long lastAllocation = Long.MAX_VALUE;
+            int calls = 0;
+            while (System.nanoTime() < deadline) {
+                long before = threads.getCurrentThreadAllocatedBytes();
+                simd.gemm(Transpose.N, Transpose.N, 1f, a, b, 0f, c);
+                simd.gemm(Transpose.T, Transpose.T, 1f, a, b, 0.5f, c);
+                simd.gemm(Transpose.N, Transpose.N, 1f, x, b, 0f, y);
+                simd.gemm(Transpose.N, Transpose.T, 1f, x, b, 0f, y);
+                lastAllocation = threads.getCurrentThreadAllocatedBytes() - before;
+                calls++;
+                if (calls > 50 && lastAllocation <= MAX_BYTES_PER_CALL) {
+                    return;
+                }
+            }
+            fail("SIMD GEMM still allocates " + lastAllocation + " bytes per round after " + calls
+                    + " warm-up rounds: its vectors are boxed, so the JIT did not compile the kernels with "
+                    + "intrinsics. Check the JVM flags (--add-modules jdk.incubator.vector) and the micro-kernel's size.");
+        }
+    }
+}
