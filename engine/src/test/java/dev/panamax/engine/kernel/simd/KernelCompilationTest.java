@@ -5,7 +5,14 @@ import static org.junit.jupiter.api.Assertions.fail;
 import dev.panamax.engine.SimdBackend;
 import dev.panamax.engine.Tensor;
 import dev.panamax.engine.Transpose;
+import dev.panamax.engine.kernel.simd.gemm.GemmBlocking;
+import dev.panamax.engine.kernel.simd.gemm.MicroKernel;
+import dev.panamax.engine.kernel.simd.gemm.MicroKernel4x2;
+import dev.panamax.engine.kernel.simd.gemm.MicroKernel6x2;
+import dev.panamax.engine.kernel.simd.gemm.MicroKernel8x2;
+import dev.panamax.engine.kernel.simd.gemm.SimdGemm;
 import dev.panamax.engine.parallel.WorkerPool;
+import java.lang.foreign.MemorySegment;
 import java.lang.foreign.Arena;
 import java.lang.management.ManagementFactory;
 import org.junit.jupiter.api.Test;
@@ -52,6 +59,33 @@ class KernelCompilationTest {
             fail("SIMD GEMM still allocates " + lastAllocation + " bytes per round after " + calls
                     + " warm-up rounds: its vectors are boxed, so the JIT did not compile the kernels with "
                     + "intrinsics. Check the JVM flags (--add-modules jdk.incubator.vector) and the micro-kernel's size.");
+        }
+    }
+
+    @Test
+    void everyMicroKernelRunsWithoutBoxing() {
+        var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        MicroKernel[] kernels = {new MicroKernel4x2(), new MicroKernel6x2(), new MicroKernel8x2()};
+        try (Arena arena = Arena.ofShared(); WorkerPool pool = new WorkerPool(1)) {
+            MemorySegment a = Tensor.randn(arena, 1, 96, 96).segment();
+            MemorySegment b = Tensor.randn(arena, 2, 96, 96).segment();
+            MemorySegment c = Tensor.zeros(arena, 96, 96).segment();
+            for (MicroKernel kernel : kernels) {
+                SimdGemm gemm = new SimdGemm(GemmBlocking.of(kernel, 48, 256, 4096));
+                long deadline = System.nanoTime() + WARM_UP_LIMIT_NANOS;
+                long lastAllocation = Long.MAX_VALUE;
+                int calls = 0;
+                while (lastAllocation > MAX_BYTES_PER_CALL || calls < 50) {
+                    if (System.nanoTime() > deadline) {
+                        fail(kernel.getClass().getSimpleName() + " still allocates " + lastAllocation
+                                + " bytes per call after warm-up: its vectors are boxed");
+                    }
+                    long before = threads.getCurrentThreadAllocatedBytes();
+                    gemm.gemm(false, false, 96, 96, 96, 1f, a, 0, 96, b, 0, 96, 0f, c, 0, 96, pool);
+                    lastAllocation = threads.getCurrentThreadAllocatedBytes() - before;
+                    calls++;
+                }
+            }
         }
     }
 }

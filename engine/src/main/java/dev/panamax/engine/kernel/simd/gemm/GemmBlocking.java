@@ -12,7 +12,7 @@ import jdk.incubator.vector.FloatVector;
  * </ul>
  *
  * Each can be overridden for tuning experiments with {@code -Dpanamax.gemm.mc/kc/nc} and
- * {@code -Dpanamax.gemm.kernel=6x2|8x2}; the values are read once, at class load.
+ * {@code -Dpanamax.gemm.kernel=4x2|6x2|8x2}; the values are read once, at class load.
  */
 public record GemmBlocking(MicroKernel kernel, int mc, int kc, int nc) {
 
@@ -22,14 +22,16 @@ public record GemmBlocking(MicroKernel kernel, int mc, int kc, int nc) {
     private static GemmBlocking choose() {
         int vectorBits = FloatVector.SPECIES_PREFERRED.vectorBitSize();
         boolean manyRegisters = vectorBits >= 512 || System.getProperty("os.arch", "").contains("aarch64");
-        String kernelName = System.getProperty("panamax.gemm.kernel", manyRegisters ? "8x2" : "6x2");
+        String kernelName = System.getProperty("panamax.gemm.kernel", manyRegisters ? "8x2" : "4x2");
         MicroKernel kernel = switch (kernelName) {
             case "8x2" -> new MicroKernel8x2();
             case "6x2" -> new MicroKernel6x2();
+            case "4x2" -> new MicroKernel4x2();
             default -> throw new IllegalArgumentException("-Dpanamax.gemm.kernel=" + kernelName
-                    + ": expected 6x2 or 8x2");
+                    + ": expected 4x2, 6x2 or 8x2");
         };
-        int kc = Integer.getInteger("panamax.gemm.kc", 256);
+        // AVX2 values measured on a Zen machine (bench/README.md): a deeper KC amortises each tile's C update.
+        int kc = Integer.getInteger("panamax.gemm.kc", manyRegisters ? 256 : 512);
         int mc = Integer.getInteger("panamax.gemm.mc", manyRegisters ? 192 : 168);
         int nc = Integer.getInteger("panamax.gemm.nc", 4096);
         return of(kernel, mc, kc, nc);

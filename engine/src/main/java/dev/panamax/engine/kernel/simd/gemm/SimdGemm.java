@@ -148,7 +148,8 @@ public final class SimdGemm {
             return;
         }
         if (rowsAreP) {
-            SimdGemv.rowsTimesVector(x, k, mat, off, ld, from, to, alpha, beta, y, yOff, incY);
+            float[] acc = SCRATCH.get().accumulator(to);
+            SimdGemv.rowsTimesVector(x, k, mat, off, ld, from, to, alpha, beta, y, yOff, incY, acc);
         } else {
             SimdGemv.dotsWithVector(x, k, mat, off, ld, from, to, alpha, beta, y, yOff, incY);
         }
@@ -184,6 +185,7 @@ public final class SimdGemm {
         private float[] packedB = new float[0];
         private float[] tile = new float[0];
         private float[] vector = new float[0];
+        private float[] accumulator = new float[0];
 
         float[] packedA(int size) {
             if (packedA.length < size) {
@@ -204,6 +206,13 @@ public final class SimdGemm {
                 tile = new float[size];
             }
             return tile;
+        }
+
+        float[] accumulator(int size) {
+            if (accumulator.length < size) {
+                accumulator = new float[size];
+            }
+            return accumulator;
         }
 
         float[] vector(int size) {

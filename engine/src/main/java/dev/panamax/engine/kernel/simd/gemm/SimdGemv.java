@@ -33,40 +33,61 @@ final class SimdGemv {
 
     /**
      * {@code y[j·incY] = alpha·Σ_p x[p]·Mat[off + p·ld + j] + beta·y[j·incY]} for j in {@code [j0, j1)}.
+     *
+     * <p>Streams the matrix row by row (unit stride, which the hardware prefetcher follows at full bandwidth) and
+     * accumulates into {@code acc[j0, j1)}, which stays in L1. Four rows per pass cut the accumulator traffic;
+     * each element still sees the fused multiply-adds in ascending p, one at a time.
      */
     static void rowsTimesVector(float[] x, int k, MemorySegment mat, long off, int ld, int j0, int j1,
-                                float alpha, float beta, MemorySegment y, long yOff, long incY) {
-        int j = j0;
-        // Four vectors of columns at a time: four independent FMA chains hide the FMA latency.
-        for (; j + 4 * V <= j1; j += 4 * V) {
-            FloatVector s0 = FloatVector.zero(S);
-            FloatVector s1 = FloatVector.zero(S);
-            FloatVector s2 = FloatVector.zero(S);
-            FloatVector s3 = FloatVector.zero(S);
-            long row = (off + j) * Float.BYTES;
-            long rowStep = (long) ld * Float.BYTES;
-            for (int p = 0; p < k; p++, row += rowStep) {
-                FloatVector xp = FloatVector.broadcast(S, x[p]);
-                s0 = FloatVector.fromMemorySegment(S, mat, row, ORDER).fma(xp, s0);
-                s1 = FloatVector.fromMemorySegment(S, mat, row + (long) V * Float.BYTES, ORDER).fma(xp, s1);
-                s2 = FloatVector.fromMemorySegment(S, mat, row + 2L * V * Float.BYTES, ORDER).fma(xp, s2);
-                s3 = FloatVector.fromMemorySegment(S, mat, row + 3L * V * Float.BYTES, ORDER).fma(xp, s3);
+                                float alpha, float beta, MemorySegment y, long yOff, long incY, float[] acc) {
+        java.util.Arrays.fill(acc, j0, j1, 0f);
+        int vecEnd = j0 + (j1 - j0) / V * V;
+        VectorMask<Float> tail = S.indexInRange(vecEnd, j1);
+        long rowBytes = (long) ld * Float.BYTES;
+        int p = 0;
+        for (; p + 4 <= k; p += 4) {
+            FloatVector x0 = FloatVector.broadcast(S, x[p]);
+            FloatVector x1 = FloatVector.broadcast(S, x[p + 1]);
+            FloatVector x2 = FloatVector.broadcast(S, x[p + 2]);
+            FloatVector x3 = FloatVector.broadcast(S, x[p + 3]);
+            long r0 = (off + (long) p * ld) * Float.BYTES;
+            long r1 = r0 + rowBytes;
+            long r2 = r1 + rowBytes;
+            long r3 = r2 + rowBytes;
+            for (int j = j0; j < vecEnd; j += V) {
+                long at = (long) j * Float.BYTES;
+                FloatVector s = FloatVector.fromArray(S, acc, j);
+                s = FloatVector.fromMemorySegment(S, mat, r0 + at, ORDER).fma(x0, s);
+                s = FloatVector.fromMemorySegment(S, mat, r1 + at, ORDER).fma(x1, s);
+                s = FloatVector.fromMemorySegment(S, mat, r2 + at, ORDER).fma(x2, s);
+                s = FloatVector.fromMemorySegment(S, mat, r3 + at, ORDER).fma(x3, s);
+                s.intoArray(acc, j);
             }
-            store(s0, j, alpha, beta, y, yOff, incY, V);
-            store(s1, j + V, alpha, beta, y, yOff, incY, V);
-            store(s2, j + 2 * V, alpha, beta, y, yOff, incY, V);
-            store(s3, j + 3 * V, alpha, beta, y, yOff, incY, V);
+            if (vecEnd < j1) {
+                long at = (long) vecEnd * Float.BYTES;
+                FloatVector s = FloatVector.fromArray(S, acc, vecEnd, tail);
+                s = FloatVector.fromMemorySegment(S, mat, r0 + at, ORDER, tail).fma(x0, s);
+                s = FloatVector.fromMemorySegment(S, mat, r1 + at, ORDER, tail).fma(x1, s);
+                s = FloatVector.fromMemorySegment(S, mat, r2 + at, ORDER, tail).fma(x2, s);
+                s = FloatVector.fromMemorySegment(S, mat, r3 + at, ORDER, tail).fma(x3, s);
+                s.intoArray(acc, vecEnd, tail);
+            }
         }
-        for (; j < j1; j += V) {
-            int cols = Math.min(V, j1 - j);
-            VectorMask<Float> valid = S.indexInRange(0, cols);
-            FloatVector s = FloatVector.zero(S);
-            long row = (off + j) * Float.BYTES;
-            long rowStep = (long) ld * Float.BYTES;
-            for (int p = 0; p < k; p++, row += rowStep) {
-                s = FloatVector.fromMemorySegment(S, mat, row, ORDER, valid).fma(FloatVector.broadcast(S, x[p]), s);
+        for (; p < k; p++) {
+            FloatVector xp = FloatVector.broadcast(S, x[p]);
+            long r0 = (off + (long) p * ld) * Float.BYTES;
+            for (int j = j0; j < vecEnd; j += V) {
+                FloatVector s = FloatVector.fromArray(S, acc, j);
+                FloatVector.fromMemorySegment(S, mat, r0 + (long) j * Float.BYTES, ORDER).fma(xp, s).intoArray(acc, j);
             }
-            store(s, j, alpha, beta, y, yOff, incY, cols);
+            if (vecEnd < j1) {
+                FloatVector s = FloatVector.fromArray(S, acc, vecEnd, tail);
+                FloatVector.fromMemorySegment(S, mat, r0 + (long) vecEnd * Float.BYTES, ORDER, tail).fma(xp, s)
+                        .intoArray(acc, vecEnd, tail);
+            }
+        }
+        for (int j = j0; j < j1; j++) {
+            storeOne(acc[j], j, alpha, beta, y, yOff, incY);
         }
     }
 
@@ -133,22 +154,6 @@ final class SimdGemv {
             sum += v.lane(lane);
         }
         return sum;
-    }
-
-    private static void store(FloatVector sum, int j, float alpha, float beta, MemorySegment y, long yOff,
-                              long incY, int count) {
-        if (incY == 1 && count == V) {
-            long at = (yOff + j) * Float.BYTES;
-            FloatVector r = sum.mul(alpha);
-            if (beta != 0f) {
-                r = r.add(FloatVector.fromMemorySegment(S, y, at, ORDER).mul(beta));
-            }
-            r.intoMemorySegment(y, at, ORDER);
-        } else {
-            for (int lane = 0; lane < count; lane++) {
-                storeOne(sum.lane(lane), j + lane, alpha, beta, y, yOff, incY);
-            }
-        }
     }
 
     private static void storeOne(float sum, int j, float alpha, float beta, MemorySegment y, long yOff, long incY) {
