@@ -45,4 +45,129 @@ public interface Backend {
         int[] mnk = GemmShape.matrixDims("matmul", Transpose.N, Transpose.N, a, b, c);
         gemm(Transpose.N, Transpose.N, mnk[0], mnk[1], mnk[2], 1f, a, 0, a.dim(1), b, 0, b.dim(1), 0f, c, 0, c.dim(1));
     }
+
+    // ------------------------------------------------------------------ elementwise
+    // Outputs may alias inputs. Backward methods ACCUMULATE into their gradient tensors (dX += ...), so a value
+    // used twice receives both contributions; callers zero gradients before a step.
+
+    /** out = a + b (same shapes). */
+    void add(Tensor a, Tensor b, Tensor out);
+
+    /** out = a − b (same shapes). */
+    void sub(Tensor a, Tensor b, Tensor out);
+
+    /** out = a ∘ b (same shapes). */
+    void mul(Tensor a, Tensor b, Tensor out);
+
+    /** out = s·a. */
+    void scale(Tensor a, float s, Tensor out);
+
+    /** y += alpha·x (same shapes): gradient accumulation. */
+    void axpy(float alpha, Tensor x, Tensor y);
+
+    /** out[.., c] = x[.., c] + bias[c]: bias has the size of x's last dimension. */
+    void addBias(Tensor x, Tensor bias, Tensor out);
+
+    /** dBias[c] += Σ over all rows of dOut[.., c]: the backward of {@link #addBias} for the bias. */
+    void addBiasBackward(Tensor dOut, Tensor dBias);
+
+    /** Σ x, accumulated in double. */
+    double sum(Tensor x);
+
+    /** The mean of x, accumulated in double. */
+    default double mean(Tensor x) {
+        return sum(x) / x.size();
+    }
+
+    // ------------------------------------------------------------------ activations
+
+    /** GELU, GPT-2's tanh approximation. */
+    void gelu(Tensor x, Tensor out);
+
+    /** dX += dOut · GELU'(x). */
+    void geluBackward(Tensor x, Tensor dOut, Tensor dX);
+
+    /** SiLU: x·sigmoid(x). */
+    void silu(Tensor x, Tensor out);
+
+    /** dX += dOut · SiLU'(x). */
+    void siluBackward(Tensor x, Tensor dOut, Tensor dX);
+
+    /** ReLU: max(0, x). */
+    void relu(Tensor x, Tensor out);
+
+    /** dX += dOut where x > 0. */
+    void reluBackward(Tensor x, Tensor dOut, Tensor dX);
+
+    // ------------------------------------------------------------------ normalizations
+
+    /**
+     * LayerNorm over the last dimension C: out = (x − μ)/√(σ² + eps)·gamma + beta. gamma, beta are [C]; mean and
+     * rstd receive one value per row (size = x.size()/C) for the backward.
+     */
+    void layerNorm(Tensor x, Tensor gamma, Tensor beta, Tensor out, Tensor mean, Tensor rstd, float eps);
+
+    /** Accumulates the LayerNorm gradients into dX, dGamma and dBeta. */
+    void layerNormBackward(Tensor x, Tensor gamma, Tensor mean, Tensor rstd, Tensor dOut, Tensor dX, Tensor dGamma,
+                           Tensor dBeta);
+
+    /** RMSNorm over the last dimension: out = x/√(mean(x²) + eps)·gamma; rstd receives one value per row. */
+    void rmsNorm(Tensor x, Tensor gamma, Tensor out, Tensor rstd, float eps);
+
+    /** Accumulates the RMSNorm gradients into dX and dGamma. */
+    void rmsNormBackward(Tensor x, Tensor gamma, Tensor rstd, Tensor dOut, Tensor dX, Tensor dGamma);
+
+    /**
+     * GroupNorm of x [N, C, ...] with {@code groups} groups of C/groups channels; gamma and beta are [C]; mean
+     * and rstd receive N·groups values.
+     */
+    void groupNorm(Tensor x, int groups, Tensor gamma, Tensor beta, Tensor out, Tensor mean, Tensor rstd, float eps);
+
+    /** Accumulates the GroupNorm gradients into dX, dGamma and dBeta. */
+    void groupNormBackward(Tensor x, int groups, Tensor gamma, Tensor mean, Tensor rstd, Tensor dOut, Tensor dX,
+                           Tensor dGamma, Tensor dBeta);
+
+    // ------------------------------------------------------------------ softmax and losses
+
+    /** Softmax over the last dimension (max-subtracted). */
+    void softmax(Tensor x, Tensor out);
+
+    /** From the softmax output y: dX += y ∘ (dOut − Σ dOut·y). */
+    void softmaxBackward(Tensor y, Tensor dOut, Tensor dX);
+
+    /** Log-softmax over the last dimension. */
+    void logSoftmax(Tensor x, Tensor out);
+
+    /** From the log-softmax output y: dX += dOut − exp(y)·Σ dOut. */
+    void logSoftmaxBackward(Tensor y, Tensor dOut, Tensor dX);
+
+    /**
+     * Cross-entropy of softmax(logits) against one integer target per row (logits [rows, classes]), averaged
+     * over rows whose target is not {@code ignoreIndex}. Writes the probabilities to {@code probs} for the
+     * backward and returns the mean loss (0 if every row is ignored).
+     */
+    double crossEntropy(Tensor logits, int[] targets, int ignoreIndex, Tensor probs);
+
+    /** dLogits += dLoss/count · (probs − onehot(target)) on the counted rows. */
+    void crossEntropyBackward(Tensor probs, int[] targets, int ignoreIndex, float dLoss, Tensor dLogits);
+
+    /** mean((pred − target)²). */
+    double mse(Tensor pred, Tensor target);
+
+    /** dPred += dLoss·2(pred − target)/n. */
+    void mseBackward(Tensor pred, Tensor target, float dLoss, Tensor dPred);
+
+    // ------------------------------------------------------------------ data movement
+
+    /** out[r, :] = table[ids[r], :]; table is [vocab, width], out is [ids.length, width] (or any shape of that size). */
+    void embedding(Tensor table, int[] ids, Tensor out);
+
+    /** dTable[ids[r], :] += dOut[r, :] (scatter-add, rows in order). */
+    void embeddingBackward(int[] ids, Tensor dOut, Tensor dTable);
+
+    /** out = [a, b] along dimension 1 (channels): a [N, Ca, ...], b [N, Cb, ...], out [N, Ca + Cb, ...]. */
+    void concatChannels(Tensor a, Tensor b, Tensor out);
+
+    /** dA += dOut[:, :Ca], dB += dOut[:, Ca:]. */
+    void concatChannelsBackward(Tensor dOut, Tensor dA, Tensor dB);
 }

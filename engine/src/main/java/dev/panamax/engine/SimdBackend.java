@@ -2,13 +2,25 @@ package dev.panamax.engine;
 
 import dev.panamax.engine.kernel.GemmShape;
 import dev.panamax.engine.kernel.simd.gemm.SimdGemm;
+import dev.panamax.engine.kernel.simd.ops.SimdActivations;
+import dev.panamax.engine.kernel.simd.ops.SimdElementwise;
+import dev.panamax.engine.kernel.simd.ops.SimdNorms;
+import dev.panamax.engine.kernel.simd.ops.SimdSoftmax;
+import java.lang.foreign.MemorySegment;
 import dev.panamax.engine.parallel.WorkerPool;
 
 /**
  * The CPU backend: Vector API kernels on off-heap memory, multi-threaded on a {@link WorkerPool}. Results do not
  * depend on the number of threads.
  */
-public final class SimdBackend implements Backend {
+public final class SimdBackend extends CheckedBackend {
+
+    /** Elements per thread below which a memory-bound op stays on the caller (a wake-up costs microseconds). */
+    private static final long MIN_ELEMENTS_PER_THREAD = 1 << 15;
+
+    /** Ops without a SIMD kernel (yet) use the reference one: they are rare or cheap in a training step. */
+    private static final ScalarBackend REFERENCE = new ScalarBackend();
+
 
     private final WorkerPool fixedPool;
     private final SimdGemm gemm = new SimdGemm();
@@ -83,5 +95,212 @@ public final class SimdBackend implements Backend {
     @Override
     public String toString() {
         return "SimdBackend[" + gemm.blocking() + "]";
+    }
+
+    /** Runs a per-element kernel over [0, n), split over threads when n is large. */
+    private void elements(long n, WorkerPool.RangeTask task) {
+        pool().runRange(n, MIN_ELEMENTS_PER_THREAD, task);
+    }
+
+    /** Runs a per-row kernel over [0, rows), split over threads when the rows hold many elements. */
+    private void rows(int rows, int cols, WorkerPool.RangeTask task) {
+        pool().runRange(rows, Math.max(1, MIN_ELEMENTS_PER_THREAD / Math.max(1, cols)), task);
+    }
+
+    @Override
+    protected void addKernel(MemorySegment a, MemorySegment b, MemorySegment out, long n) {
+        elements(n, (from, to) -> SimdElementwise.add(a, b, out, from, to));
+    }
+
+    @Override
+    protected void subKernel(MemorySegment a, MemorySegment b, MemorySegment out, long n) {
+        elements(n, (from, to) -> SimdElementwise.sub(a, b, out, from, to));
+    }
+
+    @Override
+    protected void mulKernel(MemorySegment a, MemorySegment b, MemorySegment out, long n) {
+        elements(n, (from, to) -> SimdElementwise.mul(a, b, out, from, to));
+    }
+
+    @Override
+    protected void scaleKernel(MemorySegment a, float s, MemorySegment out, long n) {
+        elements(n, (from, to) -> SimdElementwise.scale(a, s, out, from, to));
+    }
+
+    @Override
+    protected void axpyKernel(float alpha, MemorySegment x, MemorySegment y, long n) {
+        elements(n, (from, to) -> SimdElementwise.axpy(alpha, x, y, from, to));
+    }
+
+    @Override
+    protected void addBiasKernel(MemorySegment x, MemorySegment bias, MemorySegment out, int rows, int cols) {
+        rows(rows, cols, (from, to) -> SimdElementwise.addBias(x, bias, out, (int) from, (int) to, cols));
+    }
+
+    @Override
+    protected void addBiasBackwardKernel(MemorySegment dOut, MemorySegment dBias, int rows, int cols) {
+        // Split by columns: each column sums its rows in order, so no thread races and no order change.
+        pool().runRange(cols, Math.max(64, MIN_ELEMENTS_PER_THREAD / Math.max(1, rows)),
+                (from, to) -> SimdElementwise.accumulateColumnSums(dOut, dBias, rows, cols, (int) from, (int) to));
+    }
+
+    @Override
+    protected double sumKernel(MemorySegment x, long n) {
+        return REFERENCE.sumKernel(x, n);
+    }
+
+    @Override
+    protected void activationKernel(Activation kind, MemorySegment x, MemorySegment out, long n) {
+        switch (kind) {
+            case GELU -> elements(n, (from, to) -> SimdActivations.gelu(x, out, from, to));
+            case SILU -> elements(n, (from, to) -> SimdActivations.silu(x, out, from, to));
+            case RELU -> elements(n, (from, to) -> SimdActivations.relu(x, out, from, to));
+        }
+    }
+
+    @Override
+    protected void activationBackwardKernel(Activation kind, MemorySegment x, MemorySegment dOut, MemorySegment dX,
+                                            long n) {
+        switch (kind) {
+            case GELU -> elements(n, (from, to) -> SimdActivations.geluBackward(x, dOut, dX, from, to));
+            case SILU -> elements(n, (from, to) -> SimdActivations.siluBackward(x, dOut, dX, from, to));
+            case RELU -> elements(n, (from, to) -> SimdActivations.reluBackward(x, dOut, dX, from, to));
+        }
+    }
+
+    @Override
+    protected void layerNormKernel(MemorySegment x, MemorySegment gamma, MemorySegment beta, MemorySegment out,
+                                   MemorySegment mean, MemorySegment rstd, int rows, int cols, float eps) {
+        rows(rows, cols, (from, to) -> SimdNorms.layerNorm(x, gamma, beta, out, mean, rstd, (int) from, (int) to,
+                cols, eps));
+    }
+
+    @Override
+    protected void layerNormBackwardKernel(MemorySegment x, MemorySegment gamma, MemorySegment mean,
+                                           MemorySegment rstd, MemorySegment dOut, MemorySegment dX,
+                                           MemorySegment dGamma, MemorySegment dBeta, int rows, int cols) {
+        rows(rows, cols, (from, to) -> SimdNorms.layerNormBackwardInput(x, gamma, mean, rstd, dOut, dX, (int) from,
+                (int) to, cols));
+        pool().runRange(cols, Math.max(64, MIN_ELEMENTS_PER_THREAD / Math.max(1, rows)),
+                (from, to) -> SimdNorms.layerNormBackwardParams(x, mean, rstd, dOut, dGamma, dBeta, rows, cols,
+                        (int) from, (int) to));
+    }
+
+    @Override
+    protected void rmsNormKernel(MemorySegment x, MemorySegment gamma, MemorySegment out, MemorySegment rstd,
+                                 int rows, int cols, float eps) {
+        REFERENCE.rmsNormKernel(x, gamma, out, rstd, rows, cols, eps);
+    }
+
+    @Override
+    protected void rmsNormBackwardKernel(MemorySegment x, MemorySegment gamma, MemorySegment rstd,
+                                         MemorySegment dOut, MemorySegment dX, MemorySegment dGamma, int rows,
+                                         int cols) {
+        REFERENCE.rmsNormBackwardKernel(x, gamma, rstd, dOut, dX, dGamma, rows, cols);
+    }
+
+    @Override
+    protected void groupNormKernel(MemorySegment x, MemorySegment gamma, MemorySegment beta, MemorySegment out,
+                                   MemorySegment mean, MemorySegment rstd, int batch, int channels, int spatial,
+                                   int groups, float eps) {
+        REFERENCE.groupNormKernel(x, gamma, beta, out, mean, rstd, batch, channels, spatial, groups, eps);
+    }
+
+    @Override
+    protected void groupNormBackwardKernel(MemorySegment x, MemorySegment gamma, MemorySegment mean,
+                                           MemorySegment rstd, MemorySegment dOut, MemorySegment dX,
+                                           MemorySegment dGamma, MemorySegment dBeta, int batch, int channels,
+                                           int spatial, int groups) {
+        REFERENCE.groupNormBackwardKernel(x, gamma, mean, rstd, dOut, dX, dGamma, dBeta, batch, channels, spatial,
+                groups);
+    }
+
+    @Override
+    protected void softmaxKernel(MemorySegment x, MemorySegment out, int rows, int cols, boolean log) {
+        if (log) {
+            REFERENCE.softmaxKernel(x, out, rows, cols, true);
+        } else {
+            rows(rows, cols, (from, to) -> SimdSoftmax.softmax(x, out, (int) from, (int) to, cols));
+        }
+    }
+
+    @Override
+    protected void softmaxBackwardKernel(MemorySegment y, MemorySegment dOut, MemorySegment dX, int rows, int cols,
+                                         boolean log) {
+        REFERENCE.softmaxBackwardKernel(y, dOut, dX, rows, cols, log);
+    }
+
+    /** Per-row losses of the last cross-entropy, summed in row order afterwards (thread-count independent). */
+    private static final ThreadLocal<double[][]> ROW_LOSSES = ThreadLocal.withInitial(() -> new double[1][0]);
+
+    @Override
+    protected double crossEntropyKernel(MemorySegment logits, int[] targets, int ignoreIndex, MemorySegment probs,
+                                        int rows, int cols) {
+        double[][] holder = ROW_LOSSES.get();
+        if (holder[0].length < rows) {
+            holder[0] = new double[rows];
+        }
+        double[] rowLoss = holder[0];
+        rows(rows, cols, (from, to) -> SimdSoftmax.crossEntropy(logits, targets, ignoreIndex, probs, rowLoss,
+                (int) from, (int) to, cols));
+        double total = 0;
+        int counted = 0;
+        for (int r = 0; r < rows; r++) {
+            if (targets[r] != ignoreIndex) {
+                total += rowLoss[r];
+                counted++;
+            }
+        }
+        return counted == 0 ? 0 : total / counted;
+    }
+
+    @Override
+    protected void crossEntropyBackwardKernel(MemorySegment probs, int[] targets, int ignoreIndex, float dLoss,
+                                              MemorySegment dLogits, int rows, int cols) {
+        int counted = 0;
+        for (int target : targets) {
+            if (target != ignoreIndex) {
+                counted++;
+            }
+        }
+        if (counted == 0) {
+            return;
+        }
+        float scale = dLoss / counted;
+        rows(rows, cols, (from, to) -> SimdSoftmax.crossEntropyBackward(probs, targets, ignoreIndex, scale, dLogits,
+                (int) from, (int) to, cols));
+    }
+
+    @Override
+    protected double mseKernel(MemorySegment pred, MemorySegment target, long n) {
+        return REFERENCE.mseKernel(pred, target, n);
+    }
+
+    @Override
+    protected void mseBackwardKernel(MemorySegment pred, MemorySegment target, float dLoss, MemorySegment dPred,
+                                     long n) {
+        REFERENCE.mseBackwardKernel(pred, target, dLoss, dPred, n);
+    }
+
+    @Override
+    protected void embeddingKernel(MemorySegment table, int[] ids, MemorySegment out, int width) {
+        REFERENCE.embeddingKernel(table, ids, out, width);
+    }
+
+    @Override
+    protected void embeddingBackwardKernel(int[] ids, MemorySegment dOut, MemorySegment dTable, int width) {
+        REFERENCE.embeddingBackwardKernel(ids, dOut, dTable, width);
+    }
+
+    @Override
+    protected void concatChannelsKernel(MemorySegment a, MemorySegment b, MemorySegment out, int batch, long aBlock,
+                                        long bBlock) {
+        REFERENCE.concatChannelsKernel(a, b, out, batch, aBlock, bBlock);
+    }
+
+    @Override
+    protected void concatChannelsBackwardKernel(MemorySegment dOut, MemorySegment dA, MemorySegment dB, int batch,
+                                                long aBlock, long bBlock) {
+        REFERENCE.concatChannelsBackwardKernel(dOut, dA, dB, batch, aBlock, bBlock);
     }
 }

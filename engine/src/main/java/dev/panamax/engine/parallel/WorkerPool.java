@@ -151,6 +151,33 @@ public final class WorkerPool implements AutoCloseable {
         }
     }
 
+    /** A contiguous share {@code [from, to)} of a range, for {@link #runRange}. */
+    @FunctionalInterface
+    public interface RangeTask {
+        void run(long from, long to);
+    }
+
+    /**
+     * Splits {@code [0, total)} into one contiguous share per thread and runs them; runs on the caller alone when
+     * {@code total < minPerThread · 2} (waking workers for little work costs more than it saves). Shares are a
+     * pure function of {@code total} and the pool size, so results never depend on scheduling.
+     */
+    public void runRange(long total, long minPerThread, RangeTask task) {
+        if (total <= 0) {
+            return;
+        }
+        int parts = (int) Math.max(1, Math.min(threads, total / Math.max(1, minPerThread)));
+        if (parts == 1) {
+            task.run(0, total);
+            return;
+        }
+        run(part -> {
+            if (part < parts) {
+                task.run(total * part / parts, total * (part + 1) / parts);
+            }
+        });
+    }
+
     /**
      * Waits until every part of the current job reached this call. Only valid inside {@link #run}; every part
      * must call it the same number of times. A no-op for a one-thread pool or a nested (inline) job.

@@ -1,0 +1,385 @@
+package dev.panamax.engine;
+
+import dev.panamax.engine.kernel.OpShape;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * The argument checks of every {@link Backend} operation except GEMM, done once here (template method): each
+ * public operation validates its tensors, then calls a kernel method that receives raw segments and dimensions
+ * and may trust them. A new backend implements the {@code protected abstract} kernels only.
+ */
+public abstract class CheckedBackend implements Backend {
+
+    private static final String[] AB_OUT = {"a", "b", "out"};
+    private static final String[] X_OUT = {"x", "out"};
+    private static final String[] X_DOUT_DX = {"x", "dOut", "dX"};
+
+    // ------------------------------------------------------------------ kernels a backend provides
+
+    protected abstract void addKernel(MemorySegment a, MemorySegment b, MemorySegment out, long n);
+
+    protected abstract void subKernel(MemorySegment a, MemorySegment b, MemorySegment out, long n);
+
+    protected abstract void mulKernel(MemorySegment a, MemorySegment b, MemorySegment out, long n);
+
+    protected abstract void scaleKernel(MemorySegment a, float s, MemorySegment out, long n);
+
+    protected abstract void axpyKernel(float alpha, MemorySegment x, MemorySegment y, long n);
+
+    protected abstract void addBiasKernel(MemorySegment x, MemorySegment bias, MemorySegment out, int rows, int cols);
+
+    protected abstract void addBiasBackwardKernel(MemorySegment dOut, MemorySegment dBias, int rows, int cols);
+
+    protected abstract double sumKernel(MemorySegment x, long n);
+
+    /** Activation kinds share one kernel entry point each way. */
+    protected enum Activation { GELU, SILU, RELU }
+
+    protected abstract void activationKernel(Activation kind, MemorySegment x, MemorySegment out, long n);
+
+    protected abstract void activationBackwardKernel(Activation kind, MemorySegment x, MemorySegment dOut,
+                                                     MemorySegment dX, long n);
+
+    protected abstract void layerNormKernel(MemorySegment x, MemorySegment gamma, MemorySegment beta,
+                                            MemorySegment out, MemorySegment mean, MemorySegment rstd, int rows,
+                                            int cols, float eps);
+
+    protected abstract void layerNormBackwardKernel(MemorySegment x, MemorySegment gamma, MemorySegment mean,
+                                                    MemorySegment rstd, MemorySegment dOut, MemorySegment dX,
+                                                    MemorySegment dGamma, MemorySegment dBeta, int rows, int cols);
+
+    protected abstract void rmsNormKernel(MemorySegment x, MemorySegment gamma, MemorySegment out, MemorySegment rstd,
+                                          int rows, int cols, float eps);
+
+    protected abstract void rmsNormBackwardKernel(MemorySegment x, MemorySegment gamma, MemorySegment rstd,
+                                                  MemorySegment dOut, MemorySegment dX, MemorySegment dGamma,
+                                                  int rows, int cols);
+
+    protected abstract void groupNormKernel(MemorySegment x, MemorySegment gamma, MemorySegment beta,
+                                            MemorySegment out, MemorySegment mean, MemorySegment rstd, int batch,
+                                            int channels, int spatial, int groups, float eps);
+
+    protected abstract void groupNormBackwardKernel(MemorySegment x, MemorySegment gamma, MemorySegment mean,
+                                                    MemorySegment rstd, MemorySegment dOut, MemorySegment dX,
+                                                    MemorySegment dGamma, MemorySegment dBeta, int batch,
+                                                    int channels, int spatial, int groups);
+
+    protected abstract void softmaxKernel(MemorySegment x, MemorySegment out, int rows, int cols, boolean log);
+
+    protected abstract void softmaxBackwardKernel(MemorySegment y, MemorySegment dOut, MemorySegment dX, int rows,
+                                                  int cols, boolean log);
+
+    protected abstract double crossEntropyKernel(MemorySegment logits, int[] targets, int ignoreIndex,
+                                                 MemorySegment probs, int rows, int cols);
+
+    protected abstract void crossEntropyBackwardKernel(MemorySegment probs, int[] targets, int ignoreIndex,
+                                                       float dLoss, MemorySegment dLogits, int rows, int cols);
+
+    protected abstract double mseKernel(MemorySegment pred, MemorySegment target, long n);
+
+    protected abstract void mseBackwardKernel(MemorySegment pred, MemorySegment target, float dLoss,
+                                              MemorySegment dPred, long n);
+
+    protected abstract void embeddingKernel(MemorySegment table, int[] ids, MemorySegment out, int width);
+
+    protected abstract void embeddingBackwardKernel(int[] ids, MemorySegment dOut, MemorySegment dTable, int width);
+
+    protected abstract void concatChannelsKernel(MemorySegment a, MemorySegment b, MemorySegment out, int batch,
+                                                 long aBlock, long bBlock);
+
+    protected abstract void concatChannelsBackwardKernel(MemorySegment dOut, MemorySegment dA, MemorySegment dB,
+                                                         int batch, long aBlock, long bBlock);
+
+    // ------------------------------------------------------------------ checked operations
+
+    @Override
+    public final void add(Tensor a, Tensor b, Tensor out) {
+        OpShape.same("add", AB_OUT, a, b, out);
+        addKernel(a.segment(), b.segment(), out.segment(), a.size());
+    }
+
+    @Override
+    public final void sub(Tensor a, Tensor b, Tensor out) {
+        OpShape.same("sub", AB_OUT, a, b, out);
+        subKernel(a.segment(), b.segment(), out.segment(), a.size());
+    }
+
+    @Override
+    public final void mul(Tensor a, Tensor b, Tensor out) {
+        OpShape.same("mul", AB_OUT, a, b, out);
+        mulKernel(a.segment(), b.segment(), out.segment(), a.size());
+    }
+
+    @Override
+    public final void scale(Tensor a, float s, Tensor out) {
+        OpShape.same("scale", new String[] {"a", "out"}, a, out);
+        scaleKernel(a.segment(), s, out.segment(), a.size());
+    }
+
+    @Override
+    public final void axpy(float alpha, Tensor x, Tensor y) {
+        OpShape.same("axpy", new String[] {"x", "y"}, x, y);
+        axpyKernel(alpha, x.segment(), y.segment(), x.size());
+    }
+
+    @Override
+    public final void addBias(Tensor x, Tensor bias, Tensor out) {
+        OpShape.same("addBias", X_OUT, x, out);
+        int cols = x.dim(-1);
+        OpShape.size("addBias", "bias", bias, cols, "the last dimension of x " + x.shapeString());
+        addBiasKernel(x.segment(), bias.segment(), out.segment(), (int) (x.size() / cols), cols);
+    }
+
+    @Override
+    public final void addBiasBackward(Tensor dOut, Tensor dBias) {
+        int cols = OpShape.lastDim("addBiasBackward", "dOut", dOut);
+        OpShape.size("addBiasBackward", "dBias", dBias, cols, "the last dimension of dOut " + dOut.shapeString());
+        addBiasBackwardKernel(dOut.segment(), dBias.segment(), (int) (dOut.size() / cols), cols);
+    }
+
+    @Override
+    public final double sum(Tensor x) {
+        OpShape.lastDim("sum", "x", x);
+        return sumKernel(x.segment(), x.size());
+    }
+
+    private void activation(String op, Activation kind, Tensor x, Tensor out) {
+        OpShape.same(op, X_OUT, x, out);
+        activationKernel(kind, x.segment(), out.segment(), x.size());
+    }
+
+    private void activationBackward(String op, Activation kind, Tensor x, Tensor dOut, Tensor dX) {
+        OpShape.same(op, X_DOUT_DX, x, dOut, dX);
+        activationBackwardKernel(kind, x.segment(), dOut.segment(), dX.segment(), x.size());
+    }
+
+    @Override
+    public final void gelu(Tensor x, Tensor out) {
+        activation("gelu", Activation.GELU, x, out);
+    }
+
+    @Override
+    public final void geluBackward(Tensor x, Tensor dOut, Tensor dX) {
+        activationBackward("geluBackward", Activation.GELU, x, dOut, dX);
+    }
+
+    @Override
+    public final void silu(Tensor x, Tensor out) {
+        activation("silu", Activation.SILU, x, out);
+    }
+
+    @Override
+    public final void siluBackward(Tensor x, Tensor dOut, Tensor dX) {
+        activationBackward("siluBackward", Activation.SILU, x, dOut, dX);
+    }
+
+    @Override
+    public final void relu(Tensor x, Tensor out) {
+        activation("relu", Activation.RELU, x, out);
+    }
+
+    @Override
+    public final void reluBackward(Tensor x, Tensor dOut, Tensor dX) {
+        activationBackward("reluBackward", Activation.RELU, x, dOut, dX);
+    }
+
+    /** Checks a last-dimension normalization and returns {rows, cols}. */
+    private static int[] rowStats(String op, Tensor x, Tensor gamma, Tensor mean, Tensor rstd) {
+        int cols = OpShape.lastDim(op, "x", x);
+        int rows = (int) (x.size() / cols);
+        String perRow = "one per row of x " + x.shapeString();
+        OpShape.size(op, "gamma", gamma, cols, "the last dimension of x " + x.shapeString());
+        if (mean != null) {
+            OpShape.size(op, "mean", mean, rows, perRow);
+        }
+        OpShape.size(op, "rstd", rstd, rows, perRow);
+        return new int[] {rows, cols};
+    }
+
+    @Override
+    public final void layerNorm(Tensor x, Tensor gamma, Tensor beta, Tensor out, Tensor mean, Tensor rstd, float eps) {
+        OpShape.same("layerNorm", X_OUT, x, out);
+        int[] rc = rowStats("layerNorm", x, gamma, mean, rstd);
+        OpShape.size("layerNorm", "beta", beta, rc[1], "the last dimension of x " + x.shapeString());
+        OpShape.epsilon("layerNorm", eps);
+        layerNormKernel(x.segment(), gamma.segment(), beta.segment(), out.segment(), mean.segment(), rstd.segment(),
+                rc[0], rc[1], eps);
+    }
+
+    @Override
+    public final void layerNormBackward(Tensor x, Tensor gamma, Tensor mean, Tensor rstd, Tensor dOut, Tensor dX,
+                                        Tensor dGamma, Tensor dBeta) {
+        OpShape.same("layerNormBackward", X_DOUT_DX, x, dOut, dX);
+        int[] rc = rowStats("layerNormBackward", x, gamma, mean, rstd);
+        OpShape.same("layerNormBackward", new String[] {"gamma", "dGamma", "dBeta"}, gamma, dGamma, dBeta);
+        layerNormBackwardKernel(x.segment(), gamma.segment(), mean.segment(), rstd.segment(), dOut.segment(),
+                dX.segment(), dGamma.segment(), dBeta.segment(), rc[0], rc[1]);
+    }
+
+    @Override
+    public final void rmsNorm(Tensor x, Tensor gamma, Tensor out, Tensor rstd, float eps) {
+        OpShape.same("rmsNorm", X_OUT, x, out);
+        int[] rc = rowStats("rmsNorm", x, gamma, null, rstd);
+        OpShape.epsilon("rmsNorm", eps);
+        rmsNormKernel(x.segment(), gamma.segment(), out.segment(), rstd.segment(), rc[0], rc[1], eps);
+    }
+
+    @Override
+    public final void rmsNormBackward(Tensor x, Tensor gamma, Tensor rstd, Tensor dOut, Tensor dX, Tensor dGamma) {
+        OpShape.same("rmsNormBackward", X_DOUT_DX, x, dOut, dX);
+        int[] rc = rowStats("rmsNormBackward", x, gamma, null, rstd);
+        OpShape.same("rmsNormBackward", new String[] {"gamma", "dGamma"}, gamma, dGamma);
+        rmsNormBackwardKernel(x.segment(), gamma.segment(), rstd.segment(), dOut.segment(), dX.segment(),
+                dGamma.segment(), rc[0], rc[1]);
+    }
+
+    /** Checks a GroupNorm call and returns {batch, channels, spatial}. */
+    private static int[] groupDims(String op, Tensor x, int groups, Tensor gamma, Tensor mean, Tensor rstd) {
+        OpShape.lastDim(op, "x", x);
+        if (x.rank() < 2) {
+            throw new IllegalArgumentException(op + ": x must be [N, C, ...], got " + x.shapeString());
+        }
+        int batch = x.dim(0);
+        int channels = x.dim(1);
+        if (groups < 1 || channels % groups != 0) {
+            throw new IllegalArgumentException(op + ": " + groups + " groups do not divide the " + channels
+                    + " channels of x " + x.shapeString());
+        }
+        OpShape.size(op, "gamma", gamma, channels, "one per channel of x " + x.shapeString());
+        OpShape.size(op, "mean", mean, (long) batch * groups, "batch × groups");
+        OpShape.size(op, "rstd", rstd, (long) batch * groups, "batch × groups");
+        return new int[] {batch, channels, (int) (x.size() / ((long) batch * channels))};
+    }
+
+    @Override
+    public final void groupNorm(Tensor x, int groups, Tensor gamma, Tensor beta, Tensor out, Tensor mean, Tensor rstd,
+                                float eps) {
+        OpShape.same("groupNorm", X_OUT, x, out);
+        int[] d = groupDims("groupNorm", x, groups, gamma, mean, rstd);
+        OpShape.size("groupNorm", "beta", beta, d[1], "one per channel of x " + x.shapeString());
+        OpShape.epsilon("groupNorm", eps);
+        groupNormKernel(x.segment(), gamma.segment(), beta.segment(), out.segment(), mean.segment(), rstd.segment(),
+                d[0], d[1], d[2], groups, eps);
+    }
+
+    @Override
+    public final void groupNormBackward(Tensor x, int groups, Tensor gamma, Tensor mean, Tensor rstd, Tensor dOut,
+                                        Tensor dX, Tensor dGamma, Tensor dBeta) {
+        OpShape.same("groupNormBackward", X_DOUT_DX, x, dOut, dX);
+        int[] d = groupDims("groupNormBackward", x, groups, gamma, mean, rstd);
+        OpShape.same("groupNormBackward", new String[] {"gamma", "dGamma", "dBeta"}, gamma, dGamma, dBeta);
+        groupNormBackwardKernel(x.segment(), gamma.segment(), mean.segment(), rstd.segment(), dOut.segment(),
+                dX.segment(), dGamma.segment(), dBeta.segment(), d[0], d[1], d[2], groups);
+    }
+
+    @Override
+    public final void softmax(Tensor x, Tensor out) {
+        OpShape.same("softmax", X_OUT, x, out);
+        softmaxKernel(x.segment(), out.segment(), (int) (x.size() / x.dim(-1)), x.dim(-1), false);
+    }
+
+    @Override
+    public final void logSoftmax(Tensor x, Tensor out) {
+        OpShape.same("logSoftmax", X_OUT, x, out);
+        softmaxKernel(x.segment(), out.segment(), (int) (x.size() / x.dim(-1)), x.dim(-1), true);
+    }
+
+    @Override
+    public final void softmaxBackward(Tensor y, Tensor dOut, Tensor dX) {
+        OpShape.same("softmaxBackward", new String[] {"y", "dOut", "dX"}, y, dOut, dX);
+        softmaxBackwardKernel(y.segment(), dOut.segment(), dX.segment(), (int) (y.size() / y.dim(-1)), y.dim(-1),
+                false);
+    }
+
+    @Override
+    public final void logSoftmaxBackward(Tensor y, Tensor dOut, Tensor dX) {
+        OpShape.same("logSoftmaxBackward", new String[] {"y", "dOut", "dX"}, y, dOut, dX);
+        softmaxBackwardKernel(y.segment(), dOut.segment(), dX.segment(), (int) (y.size() / y.dim(-1)), y.dim(-1),
+                true);
+    }
+
+    @Override
+    public final double crossEntropy(Tensor logits, int[] targets, int ignoreIndex, Tensor probs) {
+        OpShape.same("crossEntropy", new String[] {"logits", "probs"}, logits, probs);
+        int cols = logits.dim(-1);
+        int rows = (int) (logits.size() / cols);
+        OpShape.ids("crossEntropy", "targets", targets, rows, cols, ignoreIndex);
+        return crossEntropyKernel(logits.segment(), targets, ignoreIndex, probs.segment(), rows, cols);
+    }
+
+    @Override
+    public final void crossEntropyBackward(Tensor probs, int[] targets, int ignoreIndex, float dLoss, Tensor dLogits) {
+        OpShape.same("crossEntropyBackward", new String[] {"probs", "dLogits"}, probs, dLogits);
+        int cols = probs.dim(-1);
+        int rows = (int) (probs.size() / cols);
+        OpShape.ids("crossEntropyBackward", "targets", targets, rows, cols, ignoreIndex);
+        crossEntropyBackwardKernel(probs.segment(), targets, ignoreIndex, dLoss, dLogits.segment(), rows, cols);
+    }
+
+    @Override
+    public final double mse(Tensor pred, Tensor target) {
+        OpShape.same("mse", new String[] {"pred", "target"}, pred, target);
+        return mseKernel(pred.segment(), target.segment(), pred.size());
+    }
+
+    @Override
+    public final void mseBackward(Tensor pred, Tensor target, float dLoss, Tensor dPred) {
+        OpShape.same("mseBackward", new String[] {"pred", "target", "dPred"}, pred, target, dPred);
+        mseBackwardKernel(pred.segment(), target.segment(), dLoss, dPred.segment(), pred.size());
+    }
+
+    @Override
+    public final void embedding(Tensor table, int[] ids, Tensor out) {
+        embeddingChecks("embedding", table, ids, out, "out");
+        embeddingKernel(table.segment(), ids, out.segment(), table.dim(1));
+    }
+
+    @Override
+    public final void embeddingBackward(int[] ids, Tensor dOut, Tensor dTable) {
+        embeddingChecks("embeddingBackward", dTable, ids, dOut, "dOut");
+        embeddingBackwardKernel(ids, dOut.segment(), dTable.segment(), dTable.dim(1));
+    }
+
+    private static void embeddingChecks(String op, Tensor table, int[] ids, Tensor rows, String rowsName) {
+        OpShape.lastDim(op, "table", table);
+        if (table.rank() != 2) {
+            throw new IllegalArgumentException(op + ": the table must be [vocab, width], got " + table.shapeString());
+        }
+        if (ids == null) {
+            throw new IllegalArgumentException(op + ": ids is null");
+        }
+        OpShape.size(op, rowsName, rows, (long) ids.length * table.dim(1),
+                ids.length + " ids × width " + table.dim(1));
+        OpShape.ids(op, "ids", ids, ids.length, table.dim(0), null);
+    }
+
+    /** Checks a channel concatenation and returns {batch, aBlock, bBlock} (elements per batch entry). */
+    private static long[] concatDims(String op, Tensor a, Tensor b, Tensor out, String outName) {
+        OpShape.lastDim(op, "a", a);
+        OpShape.lastDim(op, "b", b);
+        OpShape.lastDim(op, outName, out);
+        boolean ok = a.rank() >= 2 && a.rank() == b.rank() && a.rank() == out.rank() && a.dim(0) == b.dim(0)
+                && a.dim(0) == out.dim(0) && out.dim(1) == a.dim(1) + b.dim(1);
+        for (int i = 2; ok && i < a.rank(); i++) {
+            ok = a.dim(i) == b.dim(i) && a.dim(i) == out.dim(i);
+        }
+        if (!ok) {
+            throw new IllegalArgumentException(op + ": cannot concatenate a " + a.shapeString() + " and b "
+                    + b.shapeString() + " along channels into " + outName + " " + out.shapeString());
+        }
+        int batch = a.dim(0);
+        return new long[] {batch, a.size() / batch, b.size() / batch};
+    }
+
+    @Override
+    public final void concatChannels(Tensor a, Tensor b, Tensor out) {
+        long[] d = concatDims("concatChannels", a, b, out, "out");
+        concatChannelsKernel(a.segment(), b.segment(), out.segment(), (int) d[0], d[1], d[2]);
+    }
+
+    @Override
+    public final void concatChannelsBackward(Tensor dOut, Tensor dA, Tensor dB) {
+        long[] d = concatDims("concatChannelsBackward", dA, dB, dOut, "dOut");
+        concatChannelsBackwardKernel(dOut.segment(), dA.segment(), dB.segment(), (int) d[0], d[1], d[2]);
+    }
+}

@@ -1,0 +1,76 @@
+package dev.panamax.engine.kernel.simd.ops;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/** Vector reductions along one row, with lanes combined in a fixed order (deterministic everywhere). */
+final class SimdRows {
+
+    static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    static final int V = S.length();
+    static final ByteOrder ORDER = ByteOrder.nativeOrder();
+
+    private SimdRows() {
+    }
+
+    static FloatVector load(MemorySegment m, long i, VectorMask<Float> mask) {
+        return FloatVector.fromMemorySegment(S, m, i * Float.BYTES, ORDER, mask);
+    }
+
+    static void store(FloatVector v, MemorySegment m, long i, VectorMask<Float> mask) {
+        v.intoMemorySegment(m, i * Float.BYTES, ORDER, mask);
+    }
+
+    /** Adds the lanes left to right. */
+    static float sumLanes(FloatVector v) {
+        float sum = 0f;
+        for (int lane = 0; lane < V; lane++) {
+            sum += v.lane(lane);
+        }
+        return sum;
+    }
+
+    /** Σ x[row + c] for c in [0, cols). */
+    static float sum(MemorySegment x, long row, int cols) {
+        FloatVector acc = FloatVector.zero(S);
+        for (int c = 0; c < cols; c += V) {
+            acc = acc.add(load(x, row + c, S.indexInRange(c, cols)));
+        }
+        return sumLanes(acc);
+    }
+
+    /** Σ (x[row + c] − mean). */
+    static float sumDeviations(MemorySegment x, long row, int cols, float mean) {
+        FloatVector acc = FloatVector.zero(S);
+        for (int c = 0; c < cols; c += V) {
+            VectorMask<Float> m = S.indexInRange(c, cols);
+            acc = acc.add(load(x, row + c, m).sub(mean).blend(0f, m.not()));
+        }
+        return sumLanes(acc);
+    }
+
+    /** Σ (x[row + c] − mean)². */
+    static float sumSquaredDeviations(MemorySegment x, long row, int cols, float mean) {
+        FloatVector acc = FloatVector.zero(S);
+        for (int c = 0; c < cols; c += V) {
+            VectorMask<Float> m = S.indexInRange(c, cols);
+            FloatVector d = load(x, row + c, m).sub(mean).blend(0f, m.not());
+            acc = d.fma(d, acc);
+        }
+        return sumLanes(acc);
+    }
+
+    /** max x[row + c]. Max is exact, so any order gives the same result. */
+    static float max(MemorySegment x, long row, int cols) {
+        FloatVector acc = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+        for (int c = 0; c < cols; c += V) {
+            VectorMask<Float> m = S.indexInRange(c, cols);
+            acc = acc.lanewise(VectorOperators.MAX, load(x, row + c, m), m);
+        }
+        return acc.reduceLanes(VectorOperators.MAX);
+    }
+}

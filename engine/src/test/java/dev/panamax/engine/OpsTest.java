@@ -1,0 +1,383 @@
+package dev.panamax.engine;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.panamax.engine.autograd.GradientCheck;
+import dev.panamax.engine.parallel.WorkerPool;
+import java.lang.foreign.Arena;
+import java.util.SplittableRandom;
+import java.util.function.BiConsumer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The non-GEMM operations: SIMD against the scalar reference over odd and tiny shapes, the reference backward
+ * passes against finite differences, and bad input.
+ */
+class OpsTest {
+
+    private static final int[] ROWS = {1, 2, 3, 7, 17, 64};
+    private static final int[] COLS = {1, 2, 3, 7, 8, 9, 15, 16, 17, 33, 100, 257};
+    private static final ScalarBackend SCALAR = new ScalarBackend();
+    private static WorkerPool pool;
+    private static SimdBackend simd;
+    private static Arena arena;
+
+    @BeforeAll
+    static void setUp() {
+        pool = new WorkerPool(2);
+        simd = new SimdBackend(pool);
+        arena = Arena.ofShared();
+    }
+
+    @AfterAll
+    static void tearDown() {
+        arena.close();
+        pool.close();
+    }
+
+    private static Tensor random(long seed, int... shape) {
+        return Tensor.uniform(arena, seed, -2f, 2f, shape);
+    }
+
+    private static Tensor copy(Tensor t) {
+        return Tensor.of(arena, t.toArray(), t.shape());
+    }
+
+    /** |a − b| ≤ abs + rel·|b| elementwise. */
+    private static void assertClose(String what, float[] want, float[] got, double abs, double rel) {
+        assertEquals(want.length, got.length, what);
+        for (int i = 0; i < want.length; i++) {
+            double tol = abs + rel * Math.abs(want[i]);
+            assertTrue(Math.abs(want[i] - got[i]) <= tol, what + " element " + i + ": " + got[i] + " vs reference "
+                    + want[i]);
+        }
+    }
+
+    @Test
+    void elementwiseOpsMatchTheReferenceExactly() {
+        for (int rows : ROWS) {
+            for (int cols : COLS) {
+                Tensor a = random(rows * 100 + cols, rows, cols);
+                Tensor b = random(rows * 100 + cols + 1, rows, cols);
+                Tensor bias = random(cols, cols);
+                for (String op : new String[] {"add", "sub", "mul", "scale", "axpy", "addBias", "biasGrad"}) {
+                    Tensor want = random(7, rows, cols);
+                    Tensor got = copy(want);
+                    Tensor wantBias = copy(bias);
+                    Tensor gotBias = copy(bias);
+                    apply(SCALAR, op, a, b, bias, want, wantBias);
+                    apply(simd, op, a, b, bias, got, gotBias);
+                    assertArrayEquals(want.toArray(), got.toArray(), 0f, op + " " + rows + "x" + cols);
+                    assertArrayEquals(wantBias.toArray(), gotBias.toArray(), 0f, op + " " + rows + "x" + cols);
+                }
+            }
+        }
+    }
+
+    private static void apply(Backend backend, String op, Tensor a, Tensor b, Tensor bias, Tensor out, Tensor dBias) {
+        switch (op) {
+            case "add" -> backend.add(a, b, out);
+            case "sub" -> backend.sub(a, b, out);
+            case "mul" -> backend.mul(a, b, out);
+            case "scale" -> backend.scale(a, -0.37f, out);
+            case "axpy" -> backend.axpy(0.61f, a, out);
+            case "addBias" -> backend.addBias(a, bias, out);
+            case "biasGrad" -> backend.addBiasBackward(a, dBias);
+            default -> throw new IllegalArgumentException(op);
+        }
+    }
+
+    @Test
+    void activationsMatchTheReference() {
+        for (int rows : ROWS) {
+            for (int cols : COLS) {
+                Tensor x = random(rows * 31 + cols, rows, cols);
+                Tensor dOut = random(rows * 31 + cols + 5, rows, cols);
+                String[] names = {"gelu", "silu", "relu"};
+                for (String name : names) {
+                    Tensor want = Tensor.zeros(arena, rows, cols);
+                    Tensor got = Tensor.zeros(arena, rows, cols);
+                    Tensor wantGrad = random(3, rows, cols);
+                    Tensor gotGrad = copy(wantGrad);
+                    activation(SCALAR, name, x, dOut, want, wantGrad);
+                    activation(simd, name, x, dOut, got, gotGrad);
+                    // VectorMath's exp/tanh are within a few ulp of the double-precision reference.
+                    assertClose(name + " " + rows + "x" + cols, want.toArray(), got.toArray(), 1e-6, 1e-5);
+                    assertClose(name + " backward " + rows + "x" + cols, wantGrad.toArray(), gotGrad.toArray(), 1e-6,
+                            1e-5);
+                }
+            }
+        }
+    }
+
+    private static void activation(Backend backend, String name, Tensor x, Tensor dOut, Tensor out, Tensor dX) {
+        switch (name) {
+            case "gelu" -> {
+                backend.gelu(x, out);
+                backend.geluBackward(x, dOut, dX);
+            }
+            case "silu" -> {
+                backend.silu(x, out);
+                backend.siluBackward(x, dOut, dX);
+            }
+            default -> {
+                backend.relu(x, out);
+                backend.reluBackward(x, dOut, dX);
+            }
+        }
+    }
+
+    @Test
+    void layerNormSoftmaxAndCrossEntropyMatchTheReference() {
+        for (int rows : ROWS) {
+            for (int cols : COLS) {
+                long seed = rows * 1000L + cols;
+                Tensor x = random(seed, rows, cols);
+                Tensor gamma = random(seed + 1, cols);
+                Tensor beta = random(seed + 2, cols);
+                Tensor dOut = random(seed + 3, rows, cols);
+                Tensor[] want = layerNorm(SCALAR, x, gamma, beta, dOut);
+                Tensor[] got = layerNorm(simd, x, gamma, beta, dOut);
+                String[] parts = {"out", "dX", "dGamma", "dBeta"};
+                for (int p = 0; p < parts.length; p++) {
+                    // Float statistics over ≤ 257 values of magnitude ≤ 2 against double ones; dX divides by σ.
+                    assertClose("layerNorm " + parts[p] + " " + rows + "x" + cols, want[p].toArray(),
+                            got[p].toArray(), 2e-4, 1e-4);
+                }
+                Tensor wantProbs = Tensor.zeros(arena, rows, cols);
+                Tensor gotProbs = Tensor.zeros(arena, rows, cols);
+                SCALAR.softmax(x, wantProbs);
+                simd.softmax(x, gotProbs);
+                assertClose("softmax " + rows + "x" + cols, wantProbs.toArray(), gotProbs.toArray(), 1e-7, 1e-5);
+
+                int[] targets = new int[rows];
+                SplittableRandom random = new SplittableRandom(seed);
+                for (int r = 0; r < rows; r++) {
+                    targets[r] = r % 5 == 4 ? -100 : random.nextInt(cols);
+                }
+                double wantLoss = SCALAR.crossEntropy(x, targets, -100, wantProbs);
+                double gotLoss = simd.crossEntropy(x, targets, -100, gotProbs);
+                assertEquals(wantLoss, gotLoss, 1e-5 * (1 + Math.abs(wantLoss)), "cross-entropy " + rows + "x" + cols);
+                Tensor wantGrad = Tensor.zeros(arena, rows, cols);
+                Tensor gotGrad = Tensor.zeros(arena, rows, cols);
+                SCALAR.crossEntropyBackward(wantProbs, targets, -100, 1.5f, wantGrad);
+                simd.crossEntropyBackward(gotProbs, targets, -100, 1.5f, gotGrad);
+                assertClose("cross-entropy backward " + rows + "x" + cols, wantGrad.toArray(), gotGrad.toArray(), 1e-7,
+                        1e-5);
+            }
+        }
+    }
+
+    private static Tensor[] layerNorm(Backend backend, Tensor x, Tensor gamma, Tensor beta, Tensor dOut) {
+        int rows = x.dim(0);
+        int cols = x.dim(1);
+        Tensor out = Tensor.zeros(arena, rows, cols);
+        Tensor mean = Tensor.zeros(arena, rows);
+        Tensor rstd = Tensor.zeros(arena, rows);
+        backend.layerNorm(x, gamma, beta, out, mean, rstd, 1e-5f);
+        Tensor dX = Tensor.zeros(arena, rows, cols);
+        Tensor dGamma = Tensor.zeros(arena, cols);
+        Tensor dBeta = Tensor.zeros(arena, cols);
+        backend.layerNormBackward(x, gamma, mean, rstd, dOut, dX, dGamma, dBeta);
+        return new Tensor[] {out, dX, dGamma, dBeta};
+    }
+
+    @Test
+    void layerNormVarianceSurvivesALargeOffset() {
+        // x = 10⁴ + u with u uniform in [−2, 2): E[x²] − E[x]² in float would lose the variance (~1.3) entirely
+        // (ulp(10⁸) = 8). The inputs are the same floats for both backends; float statistics of them differ from
+        // the double reference by about ulp(10⁴)·rstd, the rounding of the mean itself.
+        int rows = 5;
+        int cols = 64;
+        Tensor x = random(99, rows, cols);
+        float[] values = x.toArray();
+        for (int i = 0; i < values.length; i++) {
+            values[i] += 1e4f;
+        }
+        x.copyFrom(values);
+        Tensor gamma = Tensor.uniform(arena, 5, 0.5f, 1f, cols);
+        Tensor beta = Tensor.zeros(arena, cols);
+        Tensor[] stats = new Tensor[4];
+        float[][] outs = new float[2][];
+        Backend[] backends = {SCALAR, simd};
+        for (int b = 0; b < 2; b++) {
+            Tensor out = Tensor.zeros(arena, rows, cols);
+            stats[2 * b] = Tensor.zeros(arena, rows);
+            stats[2 * b + 1] = Tensor.zeros(arena, rows);
+            backends[b].layerNorm(x, gamma, beta, out, stats[2 * b], stats[2 * b + 1], 1e-5f);
+            outs[b] = out.toArray();
+        }
+        assertClose("rstd", stats[1].toArray(), stats[3].toArray(), 0, 1e-3);
+        double inherent = 2 * Math.ulp(1e4f) * stats[1].get(0);
+        assertClose("out", outs[0], outs[1], inherent + 1e-4, 0);
+    }
+
+    @Test
+    void softmaxIsStableForHugeLogits() {
+        Tensor x = Tensor.of(arena, new float[] {1e30f, 0f, -1e30f, 3e38f}, 1, 4);
+        for (Backend backend : new Backend[] {SCALAR, simd}) {
+            Tensor out = Tensor.zeros(arena, 1, 4);
+            backend.softmax(x, out);
+            assertArrayEquals(new float[] {0f, 0f, 0f, 1f}, out.toArray(), 0f, backend.name());
+        }
+    }
+
+    // ------------------------------------------------------------------ finite-difference checks of the reference
+
+    /** Checks d(Σ dOut ∘ f(x))/dx from {@code backward} against finite differences, in the scalar backend. */
+    private static void gradCheck(String what, Tensor x, Tensor dOut, BiConsumer<Tensor, Tensor> forward,
+                                  BiConsumer<Tensor, Tensor> backwardIntoDx) {
+        float[] dOutValues = dOut.toArray();
+        float[] xValues = x.toArray();
+        Tensor dX = Tensor.zeros(arena, x.shape());
+        backwardIntoDx.accept(x, dX);
+        GradientCheck.Result result = GradientCheck.check(values -> {
+            Tensor xi = Tensor.of(arena, values, x.shape());
+            Tensor out = Tensor.zeros(arena, dOut.shape());
+            forward.accept(xi, out);
+            float[] y = out.toArray();
+            double loss = 0;
+            for (int i = 0; i < y.length; i++) {
+                loss += (double) dOutValues[i] * y[i];
+            }
+            return loss;
+        }, xValues, dX.toArray(), 1e-2);
+        assertTrue(result.passes(2e-2), what + ": " + result);
+    }
+
+    @Test
+    void referenceBackwardPassesMatchFiniteDifferences() {
+        int rows = 3;
+        int cols = 5;
+        Tensor x = random(11, rows, cols);
+        Tensor dOut = random(12, rows, cols);
+        Tensor gamma = random(13, cols);
+        Tensor beta = random(14, cols);
+        gradCheck("gelu", x, dOut, SCALAR::gelu, (xi, dX) -> SCALAR.geluBackward(xi, dOut, dX));
+        gradCheck("silu", x, dOut, SCALAR::silu, (xi, dX) -> SCALAR.siluBackward(xi, dOut, dX));
+        gradCheck("relu", x, dOut, SCALAR::relu, (xi, dX) -> SCALAR.reluBackward(xi, dOut, dX));
+        gradCheck("softmax", x, dOut, SCALAR::softmax, (xi, dX) -> {
+            Tensor y = Tensor.zeros(arena, rows, cols);
+            SCALAR.softmax(xi, y);
+            SCALAR.softmaxBackward(y, dOut, dX);
+        });
+        gradCheck("logSoftmax", x, dOut, SCALAR::logSoftmax, (xi, dX) -> {
+            Tensor y = Tensor.zeros(arena, rows, cols);
+            SCALAR.logSoftmax(xi, y);
+            SCALAR.logSoftmaxBackward(y, dOut, dX);
+        });
+        Tensor mean = Tensor.zeros(arena, rows);
+        Tensor rstd = Tensor.zeros(arena, rows);
+        gradCheck("layerNorm (x)", x, dOut, (xi, out) -> SCALAR.layerNorm(xi, gamma, beta, out, mean, rstd, 1e-5f),
+                (xi, dX) -> {
+                    Tensor out = Tensor.zeros(arena, rows, cols);
+                    SCALAR.layerNorm(xi, gamma, beta, out, mean, rstd, 1e-5f);
+                    SCALAR.layerNormBackward(xi, gamma, mean, rstd, dOut, dX, Tensor.zeros(arena, cols),
+                            Tensor.zeros(arena, cols));
+                });
+        gradCheck("layerNorm (gamma)", gamma, dOut, (g, out) -> SCALAR.layerNorm(x, g, beta, out, mean, rstd, 1e-5f),
+                (g, dGamma) -> {
+                    Tensor out = Tensor.zeros(arena, rows, cols);
+                    SCALAR.layerNorm(x, g, beta, out, mean, rstd, 1e-5f);
+                    SCALAR.layerNormBackward(x, g, mean, rstd, dOut, Tensor.zeros(arena, rows, cols), dGamma,
+                            Tensor.zeros(arena, cols));
+                });
+        gradCheck("rmsNorm", x, dOut, (xi, out) -> SCALAR.rmsNorm(xi, gamma, out, rstd, 1e-5f), (xi, dX) -> {
+            Tensor out = Tensor.zeros(arena, rows, cols);
+            SCALAR.rmsNorm(xi, gamma, out, rstd, 1e-5f);
+            SCALAR.rmsNormBackward(xi, gamma, rstd, dOut, dX, Tensor.zeros(arena, cols));
+        });
+        Tensor image = random(15, 2, 4, 3);
+        Tensor imageGrad = random(16, 2, 4, 3);
+        Tensor channelGamma = random(17, 4);
+        Tensor channelBeta = random(18, 4);
+        Tensor groupMean = Tensor.zeros(arena, 4);
+        Tensor groupRstd = Tensor.zeros(arena, 4);
+        gradCheck("groupNorm", image, imageGrad,
+                (xi, out) -> SCALAR.groupNorm(xi, 2, channelGamma, channelBeta, out, groupMean, groupRstd, 1e-5f),
+                (xi, dX) -> {
+                    Tensor out = Tensor.zeros(arena, 2, 4, 3);
+                    SCALAR.groupNorm(xi, 2, channelGamma, channelBeta, out, groupMean, groupRstd, 1e-5f);
+                    SCALAR.groupNormBackward(xi, 2, channelGamma, groupMean, groupRstd, imageGrad, dX,
+                            Tensor.zeros(arena, 4), Tensor.zeros(arena, 4));
+                });
+        gradCheck("addBias (bias)", gamma, dOut, (b, out) -> SCALAR.addBias(x, b, out),
+                (b, dBias) -> SCALAR.addBiasBackward(dOut, dBias));
+    }
+
+    @Test
+    void lossGradientsMatchFiniteDifferences() {
+        Tensor logits = random(21, 4, 6);
+        int[] targets = {2, -100, 5, 0};
+        Tensor probs = Tensor.zeros(arena, 4, 6);
+        Tensor dLogits = Tensor.zeros(arena, 4, 6);
+        SCALAR.crossEntropy(logits, targets, -100, probs);
+        SCALAR.crossEntropyBackward(probs, targets, -100, 1f, dLogits);
+        var ce = GradientCheck.check(v -> SCALAR.crossEntropy(Tensor.of(arena, v, 4, 6), targets, -100,
+                Tensor.zeros(arena, 4, 6)), logits.toArray(), dLogits.toArray(), 1e-2);
+        assertTrue(ce.passes(1e-2), "cross-entropy: " + ce);
+        float[] ignoredRow = java.util.Arrays.copyOfRange(dLogits.toArray(), 6, 12);
+        assertArrayEquals(new float[6], ignoredRow, 0f, "an ignored target gets no gradient");
+
+        Tensor pred = random(22, 3, 4);
+        Tensor target = random(23, 3, 4);
+        Tensor dPred = Tensor.zeros(arena, 3, 4);
+        SCALAR.mseBackward(pred, target, 1f, dPred);
+        var mse = GradientCheck.check(v -> SCALAR.mse(Tensor.of(arena, v, 3, 4), target), pred.toArray(),
+                dPred.toArray(), 1e-2);
+        assertTrue(mse.passes(1e-2), "mse: " + mse);
+    }
+
+    @Test
+    void embeddingAndConcatMoveTheRightData() {
+        Tensor table = Tensor.of(arena, new float[] {0, 1, 10, 11, 20, 21}, 3, 2);
+        for (Backend backend : new Backend[] {SCALAR, simd}) {
+            Tensor out = Tensor.zeros(arena, 4, 2);
+            backend.embedding(table, new int[] {2, 0, 2, 1}, out);
+            assertArrayEquals(new float[] {20, 21, 0, 1, 20, 21, 10, 11}, out.toArray(), 0f);
+            Tensor dTable = Tensor.zeros(arena, 3, 2);
+            backend.embeddingBackward(new int[] {2, 0, 2, 1}, Tensor.of(arena, new float[] {1, 1, 2, 2, 3, 3, 4, 4}, 4, 2),
+                    dTable);
+            assertArrayEquals(new float[] {2, 2, 4, 4, 4, 4}, dTable.toArray(), 0f, "repeated ids accumulate");
+
+            Tensor a = Tensor.of(arena, new float[] {1, 2, 3, 4}, 2, 1, 2);
+            Tensor b = Tensor.of(arena, new float[] {5, 6, 7, 8, 9, 10, 11, 12}, 2, 2, 2);
+            Tensor cat = Tensor.zeros(arena, 2, 3, 2);
+            backend.concatChannels(a, b, cat);
+            assertArrayEquals(new float[] {1, 2, 5, 6, 7, 8, 3, 4, 9, 10, 11, 12}, cat.toArray(), 0f);
+            Tensor dA = Tensor.zeros(arena, 2, 1, 2);
+            Tensor dB = Tensor.zeros(arena, 2, 2, 2);
+            backend.concatChannelsBackward(cat, dA, dB);
+            assertArrayEquals(a.toArray(), dA.toArray(), 0f);
+            assertArrayEquals(b.toArray(), dB.toArray(), 0f);
+        }
+    }
+
+    @Test
+    void badInputNamesTheOpAndShapes() {
+        Tensor x = Tensor.zeros(arena, 2, 3);
+        Tensor y = Tensor.zeros(arena, 3, 2);
+        for (Backend backend : new Backend[] {SCALAR, simd}) {
+            var e = assertThrows(IllegalArgumentException.class, () -> backend.add(x, y, x));
+            assertTrue(e.getMessage().contains("add") && e.getMessage().contains("[3, 2]")
+                    && e.getMessage().contains("[2, 3]"), e.getMessage());
+            e = assertThrows(IllegalArgumentException.class, () -> backend.groupNorm(Tensor.zeros(arena, 1, 6, 4), 4,
+                    Tensor.zeros(arena, 6), Tensor.zeros(arena, 6), Tensor.zeros(arena, 1, 6, 4),
+                    Tensor.zeros(arena, 4), Tensor.zeros(arena, 4), 1e-5f));
+            assertTrue(e.getMessage().contains("4 groups do not divide the 6 channels"), e.getMessage());
+            e = assertThrows(IllegalArgumentException.class, () -> backend.crossEntropy(x, new int[] {0, 3}, -100,
+                    Tensor.zeros(arena, 2, 3)));
+            assertTrue(e.getMessage().contains("targets[1] = 3"), e.getMessage());
+            e = assertThrows(IllegalArgumentException.class, () -> backend.embedding(x, new int[] {5}, Tensor.zeros(arena, 1, 3)));
+            assertTrue(e.getMessage().contains("ids[0] = 5"), e.getMessage());
+            e = assertThrows(IllegalArgumentException.class, () -> backend.layerNorm(x, Tensor.zeros(arena, 3),
+                    Tensor.zeros(arena, 3), Tensor.zeros(arena, 2, 3), Tensor.zeros(arena, 2), Tensor.zeros(arena, 2), 0f));
+            assertTrue(e.getMessage().contains("eps"), e.getMessage());
+        }
+    }
+}
