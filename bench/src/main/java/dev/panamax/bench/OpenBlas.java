@@ -27,6 +27,7 @@ import java.util.Optional;
  * and checks that every addressed element lies inside its segment before calling out, because an out-of-bounds
  * read in native code is a crash, not an exception.
  */
+@SuppressWarnings("restricted") // calling native code is this class's purpose; the JVM runs with --enable-native-access
 public final class OpenBlas {
 
     /** System property naming the OpenBLAS shared library to load instead of the default names. */
@@ -162,6 +163,7 @@ public final class OpenBlas {
         return BINDING;
     }
 
+    /** {@code invokeExact} declares Throwable; downcalls only throw unchecked ones, which pass through as they are. */
     private static RuntimeException rethrow(String function, Throwable t) {
         if (t instanceof RuntimeException re) {
             return re;

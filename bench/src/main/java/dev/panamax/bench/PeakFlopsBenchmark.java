@@ -25,13 +25,19 @@ import org.openjdk.jmh.annotations.Warmup;
  * (possibly virtual, possibly throttled) cores, makes "fraction of peak" honest where a datasheet figure would not
  * be.
  *
- * <p>Each thread runs {@value #CHAINS} independent FMA chains for {@value #ITERATIONS} iterations, with nothing
- * else in the loop: independent chains hide the FMA latency (4 to 5 cycles, at 1 to 2 FMAs issued per cycle, so
- * at most ~10 in flight), yet 12 accumulators plus two operands still fit in the 16 AVX2 registers, so nothing
- * spills. The multiplier is just below 1 and the addend small, so the accumulators converge to a normal number
- * and never reach infinities or subnormals. One benchmark operation is all threads finishing their loops, so its
- * FLOP count is known exactly: {@link #flopsPerOp(int)}. Threads run on the engine's {@link WorkerPool}, the
- * same one the SIMD GEMM uses.
+ * <p>Each thread runs {@value #CHAINS} independent FMA chains with nothing else in the loop. Independent chains
+ * hide the FMA latency (4 to 5 cycles, at 1 to 2 FMAs issued per cycle, so at most ~10 in flight), yet 12
+ * accumulators plus two operands still fit in the 16 AVX2 registers. Each chain is {@code acc = x·y + acc}, the
+ * accumulate form of a GEMM micro-kernel, which C2 compiles to one in-place {@code vfmadd231ps}; the other form,
+ * {@code acc = acc·x + y}, makes C2 copy the loop-invariant addend into a fresh register for every FMA and spill
+ * accumulators to the stack, and measured a third lower. The product is small, so the accumulators stay normal
+ * numbers, far from infinities and subnormals.
+ *
+ * <p>One benchmark operation is every thread making {@value #CALLS} calls of {@value #ITERATIONS} loop trips, so
+ * its FLOP count is known exactly ({@link #flopsPerOp(int)}). The work is cut into many short calls rather than
+ * one long loop because, until C2 compiles it, Vector API code runs boxed and a thousand times slower: a single
+ * long loop would keep a short warmup from ever reaching compiled code. Threads run on the engine's
+ * {@link WorkerPool}, the same one the SIMD GEMM uses.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -45,24 +51,24 @@ public class PeakFlopsBenchmark {
 
     /** Independent accumulator chains per thread. */
     public static final int CHAINS = 12;
-    /**
-     * Loop trips per thread and operation: a few milliseconds of FMAs, so waking the pool's workers is noise.
-     */
-    public static final int ITERATIONS = 1 << 20;
+    /** Loop trips per call of the FMA loop. */
+    public static final int ITERATIONS = 1 << 10;
+    /** Calls per thread and operation: a few milliseconds of FMAs, so waking the pool's workers is noise. */
+    public static final int CALLS = 1 << 10;
 
     @Param({"1", "2"})
     public int threads;
 
     // Fields, not constants, so the JIT cannot fold the arithmetic.
-    private float multiplier = 0.9999999f;
-    private float addend = 1e-7f;
+    private float x = 1e-3f;
+    private float y = 1e-3f;
 
     private WorkerPool pool;
     private float[] resultPerThread;
 
     /** Floating-point operations of one benchmark operation on {@code threads} threads (an FMA counts as 2). */
     public static double flopsPerOp(int threads) {
-        return 2.0 * threads * ITERATIONS * CHAINS * SPECIES.length();
+        return 2.0 * threads * CALLS * ITERATIONS * CHAINS * SPECIES.length();
     }
 
     /** The vector shape the peak is measured with, e.g. "Species[float, 8, S_256_BIT]". */
@@ -78,9 +84,15 @@ public class PeakFlopsBenchmark {
 
     @Benchmark
     public float fmaPeak() {
-        float m = multiplier;
-        float a = addend;
-        pool.run(part -> resultPerThread[part] = fmaChains(ITERATIONS, m, a));
+        float xs = x;
+        float ys = y;
+        pool.run(part -> {
+            float result = 0;
+            for (int call = 0; call < CALLS; call++) {
+                result += fmaChains(ITERATIONS, xs, ys);
+            }
+            resultPerThread[part] = result;
+        });
         float sum = 0;
         for (float r : resultPerThread) {
             sum += r;
@@ -88,10 +100,10 @@ public class PeakFlopsBenchmark {
         return sum;
     }
 
-    /** {@value #CHAINS} independent chains {@code acc = acc·m + a}, summed at the end so none is dead code. */
-    static float fmaChains(int iterations, float m, float a) {
-        FloatVector mv = FloatVector.broadcast(SPECIES, m);
-        FloatVector av = FloatVector.broadcast(SPECIES, a);
+    /** {@value #CHAINS} independent chains {@code acc += x·y}, summed at the end so none is dead code. */
+    static float fmaChains(int iterations, float x, float y) {
+        FloatVector xv = FloatVector.broadcast(SPECIES, x);
+        FloatVector yv = FloatVector.broadcast(SPECIES, y);
         FloatVector acc0 = FloatVector.broadcast(SPECIES, 0.0f);
         FloatVector acc1 = FloatVector.broadcast(SPECIES, 0.1f);
         FloatVector acc2 = FloatVector.broadcast(SPECIES, 0.2f);
@@ -105,18 +117,18 @@ public class PeakFlopsBenchmark {
         FloatVector acc10 = FloatVector.broadcast(SPECIES, 1.0f);
         FloatVector acc11 = FloatVector.broadcast(SPECIES, 1.1f);
         for (int i = 0; i < iterations; i++) {
-            acc0 = acc0.fma(mv, av);
-            acc1 = acc1.fma(mv, av);
-            acc2 = acc2.fma(mv, av);
-            acc3 = acc3.fma(mv, av);
-            acc4 = acc4.fma(mv, av);
-            acc5 = acc5.fma(mv, av);
-            acc6 = acc6.fma(mv, av);
-            acc7 = acc7.fma(mv, av);
-            acc8 = acc8.fma(mv, av);
-            acc9 = acc9.fma(mv, av);
-            acc10 = acc10.fma(mv, av);
-            acc11 = acc11.fma(mv, av);
+            acc0 = xv.fma(yv, acc0);
+            acc1 = xv.fma(yv, acc1);
+            acc2 = xv.fma(yv, acc2);
+            acc3 = xv.fma(yv, acc3);
+            acc4 = xv.fma(yv, acc4);
+            acc5 = xv.fma(yv, acc5);
+            acc6 = xv.fma(yv, acc6);
+            acc7 = xv.fma(yv, acc7);
+            acc8 = xv.fma(yv, acc8);
+            acc9 = xv.fma(yv, acc9);
+            acc10 = xv.fma(yv, acc10);
+            acc11 = xv.fma(yv, acc11);
         }
         FloatVector sum = acc0.add(acc1).add(acc2).add(acc3).add(acc4).add(acc5)
                 .add(acc6).add(acc7).add(acc8).add(acc9).add(acc10).add(acc11);
