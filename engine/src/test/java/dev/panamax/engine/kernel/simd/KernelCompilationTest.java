@@ -88,4 +88,52 @@ class KernelCompilationTest {
             }
         }
     }
+
+    @Test
+    void trainingOpKernelsRunWithoutBoxing() {
+        var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        int rows = 64;
+        int cols = 512;
+        try (Arena arena = Arena.ofShared(); WorkerPool pool = new WorkerPool(1)) {
+            SimdBackend b = new SimdBackend(pool);
+            Tensor x = Tensor.randn(arena, 1, rows, cols);
+            Tensor y = Tensor.randn(arena, 2, rows, cols);
+            Tensor out = Tensor.zeros(arena, rows, cols);
+            Tensor gamma = Tensor.randn(arena, 3, cols);
+            Tensor beta = Tensor.randn(arena, 4, cols);
+            Tensor mean = Tensor.zeros(arena, rows);
+            Tensor rstd = Tensor.zeros(arena, rows);
+            Tensor dGamma = Tensor.zeros(arena, cols);
+            Tensor dBeta = Tensor.zeros(arena, cols);
+            int[] targets = new int[rows];
+            Runnable[] ops = {
+                () -> b.add(x, y, out), () -> b.axpy(0.1f, x, out), () -> b.addBias(x, gamma, out),
+                () -> b.addBiasBackward(x, dGamma), () -> b.gelu(x, out), () -> b.geluBackward(x, y, out),
+                () -> b.silu(x, out), () -> b.siluBackward(x, y, out), () -> b.relu(x, out),
+                () -> b.layerNorm(x, gamma, beta, out, mean, rstd, 1e-5f),
+                () -> b.layerNormBackward(x, gamma, mean, rstd, y, out, dGamma, dBeta), () -> b.softmax(x, out),
+                () -> b.crossEntropy(x, targets, -1, out), () -> b.crossEntropyBackward(out, targets, -1, 1f, y)};
+            long deadline = System.nanoTime() + WARM_UP_LIMIT_NANOS;
+            for (int round = 0; ; round++) {
+                long worst = 0;
+                int worstOp = -1;
+                for (int i = 0; i < ops.length; i++) {
+                    long before = threads.getCurrentThreadAllocatedBytes();
+                    ops[i].run();
+                    long bytes = threads.getCurrentThreadAllocatedBytes() - before;
+                    if (bytes > worst) {
+                        worst = bytes;
+                        worstOp = i;
+                    }
+                }
+                if (round > 50 && worst <= MAX_BYTES_PER_CALL) {
+                    return;
+                }
+                if (System.nanoTime() > deadline) {
+                    fail("training op #" + worstOp + " still allocates " + worst + " bytes per call after warm-up:"
+                            + " its vectors are boxed");
+                }
+            }
+        }
+    }
 }
