@@ -20,7 +20,7 @@ import java.lang.foreign.ValueLayout;
  * </pre>
  * Threads split the M dimension (or, when M is too short to share, the N panels) statically. K is never split and
  * every C element is reduced by the same sequence of operations on every split, so the result is bit-identical
- * whatever the thread count. M = 1 and N = 1 go to {@link SimdGemv}.
+ * whatever the thread count. M = 1, N = 1, and a few columns past the last full micro-panel go to {@link SimdGemv}.
  *
  * <p>Callers validate arguments first (see {@code GemmShape}); scratch buffers are per thread and grow once.
  */
@@ -54,19 +54,35 @@ public final class SimdGemm {
             float[] x = SCRATCH.get().vector(k);
             gather(x, k, a, aOff, transA ? lda : 1);
             gemv(x, k, b, bOff, ldb, !transB, n, alpha, beta, c, cOff, 1, threads, pool);
-        } else if (n == 1) {
-            // y = op(A) · op(B)[:, 0]: the matrix is op(A)ᵀ, its rows run over p when A is transposed.
+            return;
+        }
+        int nr = blocking.kernel().nr();
+        int narrowTail = n > nr ? n % nr : 0;
+        int blockedColumns = narrowTail > 0 && narrowTail <= nr / 4 ? n - narrowTail : n;
+        if (blockedColumns > 1) {
+            blocked(transA, transB, m, blockedColumns, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc,
+                    threads, pool);
+        }
+        // N = 1, or a few columns past the last full micro-panel (N = 65 = 4·16 + 1): a micro-tile would compute
+        // mostly padding there, so each such column is a matrix-vector product y = op(A)·op(B)[:, j].
+        for (int j = blockedColumns == 1 ? 0 : blockedColumns; j < n; j++) {
             float[] x = SCRATCH.get().vector(k);
-            gather(x, k, b, bOff, transB ? 1 : ldb);
-            gemv(x, k, a, aOff, lda, transA, m, alpha, beta, c, cOff, ldc, threads, pool);
-        } else if (threads == 1) {
-            blocked(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc,
-                    SCRATCH.get().packedB(packedBSize(n, k)), 0, 1, null);
+            gather(x, k, b, transB ? bOff + (long) j * ldb : bOff + j, transB ? 1 : ldb);
+            gemv(x, k, a, aOff, lda, transA, m, alpha, beta, c, cOff + j, ldc, threads, pool);
+        }
+    }
+
+    /** The blocked algorithm on the calling thread or split over the pool. */
+    private void blocked(boolean transA, boolean transB, int m, int n, int k, float alpha,
+                         MemorySegment a, long aOff, int lda, MemorySegment b, long bOff, int ldb,
+                         float beta, MemorySegment c, long cOff, int ldc, int threads, WorkerPool pool) {
+        float[] sharedB = SCRATCH.get().packedB(packedBSize(n, k));
+        if (threads == 1) {
+            blocked(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc, sharedB, 0, 1,
+                    null);
         } else {
-            float[] sharedB = SCRATCH.get().packedB(packedBSize(n, k));
-            int parts = threads;
             pool.run(part -> blocked(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff,
-                    ldc, sharedB, part, parts, pool));
+                    ldc, sharedB, part, threads, pool));
         }
     }
 
