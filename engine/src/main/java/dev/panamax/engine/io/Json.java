@@ -33,6 +33,7 @@ public final class Json {
 
     /** A JSON syntax error; the message says what was expected and where. */
     public static final class JsonException extends IllegalArgumentException {
+        private static final long serialVersionUID = 1L;
         private final int position;
         private final String duplicateKey;
         private final int duplicateKeyDepth;

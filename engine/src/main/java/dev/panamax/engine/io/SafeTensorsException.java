@@ -10,7 +10,8 @@ import java.nio.file.Path;
  */
 public final class SafeTensorsException extends IOException {
 
-    private final Path file;
+    private static final long serialVersionUID = 1L;
+    private final transient Path file;
 
     public SafeTensorsException(Path file, String problem) {
         super(file + ": " + problem);
@@ -22,7 +23,7 @@ public final class SafeTensorsException extends IOException {
         this.file = file;
     }
 
-    /** The file concerned. */
+    /** The file concerned (null after Java deserialization, which no one uses for this exception). */
     public Path file() {
         return file;
     }

@@ -93,6 +93,45 @@ class OptimizerStateTest {
         }
     }
 
+    /**
+     * The update loops run full vectors and then a scalar tail; both must perform the same IEEE operations, or an
+     * element's trajectory would depend on its position in the tensor. One 64-element parameter (vector loop only)
+     * and 64 one-element parameters (tail only) with the same values and gradients must stay bit-identical.
+     */
+    @Test
+    void vectorLoopAndScalarTailAgreeBitForBit() {
+        int n = 64;
+        for (Supplier<Optimizer> factory : everyOptimizer()) {
+            try (Arena arena = Arena.ofShared(); Optimizer wide = factory.get(); Optimizer narrow = factory.get()) {
+                Tensor init = Tensor.randn(arena, 7, n);
+                Parameter whole = Parameter.of(arena, "whole", init, true);
+                List<Parameter> pieces = new ArrayList<>();
+                for (int i = 0; i < n; i++) {
+                    pieces.add(Parameter.of(arena, "piece" + i, Tensor.of(arena, new float[] {init.get(i)}, 1), true));
+                }
+                for (int t = 0; t < 4; t++) {
+                    float[] g = Tensor.randn(arena, 100 + t, 0f, 3f, n).toArray();
+                    whole.grad().copyFrom(g);
+                    for (int i = 0; i < n; i++) {
+                        pieces.get(i).grad().copyFrom(new float[] {g[i]});
+                    }
+                    wide.step(List.of(whole));
+                    narrow.step(pieces);
+                }
+                for (int i = 0; i < n; i++) {
+                    assertEquals(Float.floatToRawIntBits(whole.value().get(i)),
+                            Float.floatToRawIntBits(pieces.get(i).value().get(0)), wide.name() + " element " + i);
+                }
+                float[] g = whole.grad().toArray();
+                double expected = 0;
+                for (float x : g) {
+                    expected = Math.fma(x, x, expected);
+                }
+                assertEquals(Math.sqrt(expected), GradientClipping.globalNorm(List.of(whole)), 1e-12 * Math.sqrt(expected));
+            }
+        }
+    }
+
     @Test
     void stateNamesFollowPyTorch() {
         try (Arena arena = Arena.ofShared(); AdamW adamW = new AdamW(1e-3)) {
