@@ -1,5 +1,6 @@
 package dev.panamax.engine;
 
+import dev.panamax.engine.kernel.AttentionShape;
 import dev.panamax.engine.kernel.GemmShape;
 
 /**
@@ -170,4 +171,44 @@ public interface Backend {
 
     /** dA += dOut[:, :Ca], dB += dOut[:, Ca:]. */
     void concatChannelsBackward(Tensor dOut, Tensor dA, Tensor dB);
+
+    // ---------------------------------------------------------------- attention
+
+    /**
+     * Fused scaled-dot-product attention (FlashAttention: the T×T score matrix is never stored).
+     *
+     * <p>Layout: q and out are {@code (batch, heads, T_q, head_dim)}, k and v {@code (batch, heads, T_k,
+     * head_dim)}, all row-major; lse, when not null, receives {@code (batch, heads, T_q)}. Each query row i gets
+     * {@code out_i = Σ_j softmax_j(scale·q_i·k_j)·v_j} and {@code lse_i = log Σ_j exp(scale·q_i·k_j)} over the
+     * keys it sees: all of them, or with {@code causal} those at positions {@code j ≤ T_k − T_q + i} (the
+     * queries are the last T_q positions; for self-attention T_q = T_k and this is the lower triangle). The
+     * backward pass needs lse.
+     *
+     * @param scale a finite number &gt; 0, usually {@code 1/√head_dim}
+     */
+    void attention(Tensor q, Tensor k, Tensor v, Tensor out, Tensor lse, boolean causal, float scale);
+
+    /** {@link #attention(Tensor, Tensor, Tensor, Tensor, Tensor, boolean, float)} with scale {@code 1/√head_dim}. */
+    default void attention(Tensor q, Tensor k, Tensor v, Tensor out, Tensor lse, boolean causal) {
+        attention(q, k, v, out, lse, causal, AttentionShape.defaultScale("attention", q));
+    }
+
+    /**
+     * The gradients of {@link #attention}: given its inputs, its out and lse, and {@code dOut} = ∂L/∂out, writes
+     * dQ (shaped like q), dK and dV (like k and v). They are overwritten, not accumulated. Probabilities are
+     * recomputed from q, k and lse (FlashAttention-2), so nothing else from the forward pass is needed.
+     */
+    void attentionBackward(Tensor q, Tensor k, Tensor v, Tensor out, Tensor lse, Tensor dOut,
+                           Tensor dQ, Tensor dK, Tensor dV, boolean causal, float scale);
+
+    /**
+     * One generation step with a KV cache. {@code kCache} and {@code vCache} are preallocated
+     * {@code (batch, heads, maxT, head_dim)} buffers whose first {@code cached} positions are filled. The new
+     * keys and values ({@code kNew}, {@code vNew}: {@code (batch, heads, T_new, head_dim)}, like q) are written
+     * into positions {@code [cached, cached + T_new)} of the caches, in place (nothing is copied elsewhere), and
+     * the T_new queries attend to all {@code cached + T_new} positions; with {@code causal}, query i sits at
+     * position {@code cached + i}. Writes out (like q). The caller advances {@code cached} by T_new.
+     */
+    void attentionDecode(Tensor q, Tensor kNew, Tensor vNew, Tensor kCache, Tensor vCache, int cached,
+                         Tensor out, boolean causal, float scale);
 }

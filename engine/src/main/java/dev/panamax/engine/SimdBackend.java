@@ -1,5 +1,7 @@
 package dev.panamax.engine;
 
+import dev.panamax.engine.kernel.AttentionShape;
+import dev.panamax.engine.kernel.simd.attention.SimdAttention;
 import dev.panamax.engine.kernel.GemmShape;
 import dev.panamax.engine.kernel.simd.gemm.SimdGemm;
 import dev.panamax.engine.kernel.simd.ops.SimdActivations;
@@ -90,6 +92,33 @@ public final class SimdBackend extends CheckedBackend {
                         cOffset + i * strideC, ldc, pool);
             }
         }
+    }
+
+    @Override
+    public void attention(Tensor q, Tensor k, Tensor v, Tensor out, Tensor lse, boolean causal, float scale) {
+        AttentionShape.Dims d = AttentionShape.forward("attention", q, k, v, out, lse, causal, scale);
+        SimdAttention.forward(q.segment(), k.segment(), v.segment(), out.segment(),
+                lse == null ? null : lse.segment(), d.batchHeads(), d.tq(), d.tk(), d.headDim(),
+                (long) d.tk() * d.headDim(), causal, scale, pool());
+    }
+
+    @Override
+    public void attentionBackward(Tensor q, Tensor k, Tensor v, Tensor out, Tensor lse, Tensor dOut,
+                                  Tensor dQ, Tensor dK, Tensor dV, boolean causal, float scale) {
+        AttentionShape.Dims d = AttentionShape.backward("attentionBackward", q, k, v, out, lse, dOut, dQ, dK, dV,
+                causal, scale);
+        SimdAttention.backward(q.segment(), k.segment(), v.segment(), out.segment(), lse.segment(),
+                dOut.segment(), dQ.segment(), dK.segment(), dV.segment(), d.batchHeads(), d.tq(), d.tk(),
+                d.headDim(), causal, scale, pool());
+    }
+
+    @Override
+    public void attentionDecode(Tensor q, Tensor kNew, Tensor vNew, Tensor kCache, Tensor vCache, int cached,
+                                Tensor out, boolean causal, float scale) {
+        AttentionShape.Dims d = AttentionShape.decode("attentionDecode", q, kNew, vNew, kCache, vCache, cached, out,
+                causal, scale);
+        SimdAttention.decode(q.segment(), kNew.segment(), vNew.segment(), kCache.segment(), vCache.segment(),
+                out.segment(), d.batchHeads(), d.tq(), cached, d.maxT(), d.headDim(), causal, scale, pool());
     }
 
     @Override
