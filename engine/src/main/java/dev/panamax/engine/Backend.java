@@ -211,4 +211,40 @@ public interface Backend {
      */
     void attentionDecode(Tensor q, Tensor kNew, Tensor vNew, Tensor kCache, Tensor vCache, int cached,
                          Tensor out, boolean causal, float scale);
+
+    // ------------------------------------------------------------------ convolution (NCHW)
+    // The forward writes its output; backward methods ACCUMULATE into their gradient tensors (dX += ...), so a
+    // value used twice receives both contributions; callers zero gradients before a step. Shapes:
+    //   input [n, c, h, w], weight [o, c, kh, kw], bias [o], output [n, o, oh, ow],
+    //   oh = (h + 2·padding − kh) / stride + 1, ow likewise; taps outside the input read zero.
+
+    /** {@code output = conv2d(input, weight) + bias}; {@code bias} may be null. */
+    void conv2d(Tensor input, Tensor weight, Tensor bias, Tensor output, int stride, int padding);
+
+    /**
+     * {@code dInput += ∂output/∂input · dOutput}, the gradient of {@link #conv2d} with respect to its input
+     * (dInput has the input's shape, which fixes h and w when the stride is above 1).
+     */
+    void conv2dBackwardInput(Tensor dOutput, Tensor weight, Tensor dInput, int stride, int padding);
+
+    /**
+     * {@code dWeight += ∂output/∂weight · dOutput} and, when {@code dBias} is not null,
+     * {@code dBias[o] += Σ_{n, y, x} dOutput[n, o, y, x]}.
+     */
+    void conv2dBackwardWeight(Tensor input, Tensor dOutput, Tensor dWeight, Tensor dBias, int stride, int padding);
+
+    /** Nearest-neighbour 2× upsampling: input [n, c, h, w], output [n, c, 2h, 2w]. */
+    void upsampleNearest2x(Tensor input, Tensor output);
+
+    /** {@code dInput[y, x] += Σ} of the 2×2 block of dOutput it was copied to. */
+    void upsampleNearest2xBackward(Tensor dOutput, Tensor dInput);
+
+    /**
+     * 2×2 average pooling with stride 2: input [n, c, h, w], output [n, c, h/2, w/2] (an odd last row or column
+     * is dropped, as in PyTorch's {@code AvgPool2d(2)}).
+     */
+    void avgPool2x2(Tensor input, Tensor output);
+
+    /** {@code dInput += 0.25·dOutput} spread over each 2×2 window. */
+    void avgPool2x2Backward(Tensor dOutput, Tensor dInput);
 }

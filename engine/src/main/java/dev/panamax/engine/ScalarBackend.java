@@ -1,12 +1,15 @@
 package dev.panamax.engine;
 
 import dev.panamax.engine.kernel.AttentionShape;
-import dev.panamax.engine.kernel.scalar.ScalarAttention;
+import dev.panamax.engine.kernel.ConvShape;
 import dev.panamax.engine.kernel.GemmShape;
 import dev.panamax.engine.kernel.scalar.ScalarActivations;
+import dev.panamax.engine.kernel.scalar.ScalarAttention;
+import dev.panamax.engine.kernel.scalar.ScalarConv2d;
 import dev.panamax.engine.kernel.scalar.ScalarElementwise;
 import dev.panamax.engine.kernel.scalar.ScalarGemm;
 import dev.panamax.engine.kernel.scalar.ScalarNorms;
+import dev.panamax.engine.kernel.scalar.ScalarResample;
 import dev.panamax.engine.kernel.scalar.ScalarSoftmax;
 import dev.panamax.engine.kernel.scalar.ScalarTensorOps;
 import java.lang.foreign.MemorySegment;
@@ -68,6 +71,52 @@ public final class ScalarBackend extends CheckedBackend {
                 causal, scale);
         ScalarAttention.decode(q.segment(), kNew.segment(), vNew.segment(), kCache.segment(), vCache.segment(),
                 out.segment(), d.batchHeads(), d.tq(), cached, d.maxT(), d.headDim(), causal, scale);
+    }
+
+    @Override
+    public void conv2d(Tensor input, Tensor weight, Tensor bias, Tensor output, int stride, int padding) {
+        ConvShape s = ConvShape.forward(input, weight, bias, output, stride, padding);
+        ScalarConv2d.forward(s, input.segment(), weight.segment(), bias == null ? null : bias.segment(),
+                output.segment());
+    }
+
+    @Override
+    public void conv2dBackwardInput(Tensor dOutput, Tensor weight, Tensor dInput, int stride, int padding) {
+        ConvShape s = ConvShape.backwardInput(dOutput, weight, dInput, stride, padding);
+        ScalarConv2d.backwardInput(s, dOutput.segment(), weight.segment(), dInput.segment());
+    }
+
+    @Override
+    public void conv2dBackwardWeight(Tensor input, Tensor dOutput, Tensor dWeight, Tensor dBias, int stride,
+                                     int padding) {
+        ConvShape s = ConvShape.backwardWeight(input, dOutput, dWeight, dBias, stride, padding);
+        ScalarConv2d.backwardWeight(s, input.segment(), dOutput.segment(), dWeight.segment(),
+                dBias == null ? null : dBias.segment());
+    }
+
+    @Override
+    public void upsampleNearest2x(Tensor input, Tensor output) {
+        int[] d = ConvShape.resample("upsampleNearest2x", "output", output, "input", input, false);
+        ScalarResample.upsampleNearest2x(input.segment(), output.segment(), d[0] * d[1], d[2], d[3]);
+    }
+
+    @Override
+    public void upsampleNearest2xBackward(Tensor dOutput, Tensor dInput) {
+        int[] d = ConvShape.resample("upsampleNearest2xBackward", "dOutput", dOutput, "dInput", dInput, false);
+        ScalarResample.upsampleNearest2xBackward(dOutput.segment(), dInput.segment(), d[0] * d[1], d[2], d[3]);
+    }
+
+    @Override
+    public void avgPool2x2(Tensor input, Tensor output) {
+        int[] d = ConvShape.resample("avgPool2x2", "input", input, "output", output, true);
+        ScalarResample.avgPool2x2(input.segment(), output.segment(), d[0] * d[1], input.dim(2), input.dim(3));
+    }
+
+    @Override
+    public void avgPool2x2Backward(Tensor dOutput, Tensor dInput) {
+        int[] d = ConvShape.resample("avgPool2x2Backward", "dInput", dInput, "dOutput", dOutput, true);
+        ScalarResample.avgPool2x2Backward(dOutput.segment(), dInput.segment(), d[0] * d[1], dInput.dim(2),
+                dInput.dim(3));
     }
 
     @Override

@@ -1,8 +1,11 @@
 package dev.panamax.engine;
 
 import dev.panamax.engine.kernel.AttentionShape;
+import dev.panamax.engine.kernel.ConvShape;
 import dev.panamax.engine.kernel.simd.attention.SimdAttention;
 import dev.panamax.engine.kernel.GemmShape;
+import dev.panamax.engine.kernel.simd.conv.SimdConv2d;
+import dev.panamax.engine.kernel.simd.conv.SimdResample;
 import dev.panamax.engine.kernel.simd.gemm.SimdGemm;
 import dev.panamax.engine.kernel.simd.ops.SimdActivations;
 import dev.panamax.engine.kernel.simd.ops.SimdElementwise;
@@ -26,6 +29,7 @@ public final class SimdBackend extends CheckedBackend {
 
     private final WorkerPool fixedPool;
     private final SimdGemm gemm = new SimdGemm();
+    private final SimdConv2d conv = new SimdConv2d();
 
     /** Uses the process-wide {@link WorkerPool#shared()} pool (looked up per call, so resizing it takes effect). */
     public SimdBackend() {
@@ -119,6 +123,52 @@ public final class SimdBackend extends CheckedBackend {
                 causal, scale);
         SimdAttention.decode(q.segment(), kNew.segment(), vNew.segment(), kCache.segment(), vCache.segment(),
                 out.segment(), d.batchHeads(), d.tq(), cached, d.maxT(), d.headDim(), causal, scale, pool());
+    }
+
+    @Override
+    public void conv2d(Tensor input, Tensor weight, Tensor bias, Tensor output, int stride, int padding) {
+        ConvShape s = ConvShape.forward(input, weight, bias, output, stride, padding);
+        conv.forward(s, input.segment(), weight.segment(), bias == null ? null : bias.segment(), output.segment(),
+                pool());
+    }
+
+    @Override
+    public void conv2dBackwardInput(Tensor dOutput, Tensor weight, Tensor dInput, int stride, int padding) {
+        ConvShape s = ConvShape.backwardInput(dOutput, weight, dInput, stride, padding);
+        conv.backwardInput(s, dOutput.segment(), weight.segment(), dInput.segment(), pool());
+    }
+
+    @Override
+    public void conv2dBackwardWeight(Tensor input, Tensor dOutput, Tensor dWeight, Tensor dBias, int stride,
+                                     int padding) {
+        ConvShape s = ConvShape.backwardWeight(input, dOutput, dWeight, dBias, stride, padding);
+        conv.backwardWeight(s, input.segment(), dOutput.segment(), dWeight.segment(),
+                dBias == null ? null : dBias.segment(), pool());
+    }
+
+    @Override
+    public void upsampleNearest2x(Tensor input, Tensor output) {
+        int[] d = ConvShape.resample("upsampleNearest2x", "output", output, "input", input, false);
+        SimdResample.upsampleNearest2x(input.segment(), output.segment(), d[0] * d[1], d[2], d[3], pool());
+    }
+
+    @Override
+    public void upsampleNearest2xBackward(Tensor dOutput, Tensor dInput) {
+        int[] d = ConvShape.resample("upsampleNearest2xBackward", "dOutput", dOutput, "dInput", dInput, false);
+        SimdResample.upsampleNearest2xBackward(dOutput.segment(), dInput.segment(), d[0] * d[1], d[2], d[3], pool());
+    }
+
+    @Override
+    public void avgPool2x2(Tensor input, Tensor output) {
+        int[] d = ConvShape.resample("avgPool2x2", "input", input, "output", output, true);
+        SimdResample.avgPool2x2(input.segment(), output.segment(), d[0] * d[1], input.dim(2), input.dim(3), pool());
+    }
+
+    @Override
+    public void avgPool2x2Backward(Tensor dOutput, Tensor dInput) {
+        int[] d = ConvShape.resample("avgPool2x2Backward", "dInput", dInput, "dOutput", dOutput, true);
+        SimdResample.avgPool2x2Backward(dOutput.segment(), dInput.segment(), d[0] * d[1], dInput.dim(2),
+                dInput.dim(3), pool());
     }
 
     @Override

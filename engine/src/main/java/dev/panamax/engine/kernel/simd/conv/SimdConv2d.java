@@ -1,0 +1,464 @@
+package dev.panamax.engine.kernel.simd.conv;
+
+import dev.panamax.engine.kernel.ConvShape;
+import dev.panamax.engine.kernel.simd.gemm.GemmBlocking;
+import dev.panamax.engine.kernel.simd.gemm.MicroKernel;
+import dev.panamax.engine.parallel.WorkerPool;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * SIMD 2-D convolution (NCHW, weight [o, c, kh, kw]): forward, and backward to the input, the weight and the bias,
+ * as implicit GEMMs on the GEMM's own {@link MicroKernel}.
+ *
+ * <h2>Why implicit GEMM, and not im2col + GEMM</h2>
+ * Per image a convolution is the product {@code Y[o, p] = W[o, (c, a, b)] · B[(c, a, b), p]} with B the im2col
+ * matrix. Materialising B costs {@code kh·kw} times the input in memory and traffic (9× for 3×3: 2.4 MB per
+ * 64×32×32 image, written once and read back from L3 or DRAM), and then the GEMM copies it once more into packed
+ * panels. But the micro-kernel never sees B, only packed {@code kc × NR} micro-panels of it, so this class packs
+ * those straight from the image ({@link ImageColumns}): per panel row, the NR output pixels of one output row read
+ * NR consecutive input floats (two vector loads, masked only across the padding). No buffer is made, each input
+ * float is read from cache, and the packed panel stays in L1 for all the micro-kernel calls that use it.
+ * 1×1, stride-1 convolutions are the same code with B = the image itself, i.e. a plain GEMM.
+ *
+ * <h2>The three products</h2>
+ * <pre>
+ * forward      Y[n][o, p]  = W[o, (c,a,b)]         · B_x[(c,a,b), p]       B_x:  im2col of x        (ImageColumns)
+ * input grad   dX[n][c, q] += W'[c, (o,a,b)]       · B_dy[(o,a,b), q]      B_dy: transposed-conv gather of dY
+ * weight grad  dW'[o, (a,b,c)] += Σ_{n,p} dY[n][o, p] · X'[(n,p), (a,b,c)]   X':  channels-last copy (ChannelsLast)
+ * </pre>
+ * The forward and the input gradient share one driver: A (the weights, rearranged for the input gradient) is
+ * packed once per call and shared by all threads; the threads split the micro-panels of output pixels (and the
+ * output channels, when there are few pixels). The weight gradient reduces over {@code n·oh·ow}, so its vectors
+ * run along the taps instead, over a channels-last copy of the input (see {@link ChannelsLast}), and threads split
+ * the columns of dW. The bias gradient is a row sum of dY with vector lanes and a fixed-order lane sum.
+ *
+ * <h2>Determinism</h2>
+ * The reduction dimension is cut into blocks that depend only on the shape, never on the thread count, and each
+ * element of the result is owned by one thread; so, as for GEMM, the bits do not depend on the number of threads.
+ * Backward kernels accumulate ({@code dX += ...}), the convention of every backward operation of the engine.
+ *
+ * <p>Callers validate the shape first ({@link ConvShape}). Scratch space is per thread and grows once; the
+ * phases of a call are separate {@link WorkerPool#run} jobs rather than barriers, so that a call made from inside a
+ * pool task (which runs its parts one after another) stays correct.
+ */
+public final class SimdConv2d {
+
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final int V = S.length();
+    private static final ByteOrder ORDER = ByteOrder.nativeOrder();
+    private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
+
+    /** Below this many multiply-adds a call runs on the calling thread: waking workers would cost more. */
+    private static final long PARALLEL_THRESHOLD = 1L << 16;
+    /** Output floats one thread keeps in flight across the reduction blocks (L2-sized: 128 KiB). */
+    private static final int OUTPUT_CHUNK_FLOATS = 1 << 15;
+    /** Floats of channels-last input copied per weight-gradient group (two groups' worth of L3: 8 MiB). */
+    private static final long GROUP_FLOATS = 1L << 21;
+
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
+    private final GemmBlocking blocking;
+    private final MicroKernel kernel;
+    private final int mr;
+    private final int nr;
+
+    public SimdConv2d(GemmBlocking blocking) {
+        this.blocking = blocking;
+        this.kernel = blocking.kernel();
+        this.mr = kernel.mr();
+        this.nr = kernel.nr();
+    }
+
+    public SimdConv2d() {
+        this(GemmBlocking.DEFAULT);
+    }
+
+    // ================================================================ forward and input gradient
+
+    /** {@code y = conv2d(x, w) + bias} ({@code bias} may be null). */
+    public void forward(ConvShape s, MemorySegment x, MemorySegment w, MemorySegment bias, MemorySegment y,
+                        WorkerPool pool) {
+        Scratch mine = SCRATCH.get();
+        int k = s.k();
+        mine.tables(k);
+        ImageColumns columns = ImageColumns.forward(s, nr, mine.plane, mine.dy, mine.dx);
+        int blocks = blocks(k);
+        float[] a = mine.weights(roundUp(s.o(), mr) * k);
+        // A[o, r] = w[o·k + r]: the weight tensor is already the matrix.
+        packWeights(w, s.o(), k, k, 0, k, blocks, a);
+        implicitGemm(columns, a, s.o(), blocks, bias, false, x, s.inputImage(), y, s.outputImage(), s.n(), pool);
+    }
+
+    /** {@code dx += conv2dᵀ(dy, w)}: the gradient of the forward with respect to its input. */
+    public void backwardInput(ConvShape s, MemorySegment dy, MemorySegment w, MemorySegment dx, WorkerPool pool) {
+        Scratch mine = SCRATCH.get();
+        int taps = s.kh() * s.kw();
+        int k = s.o() * taps;
+        mine.tables(k);
+        ImageColumns columns = ImageColumns.backwardInput(s, nr, mine.plane, mine.dy, mine.dx);
+        int blocks = blocks(k);
+        float[] a = mine.weights(roundUp(s.c(), mr) * k);
+        // A[c, (o, t)] = w[(o·c_all + c)·taps + t].
+        packWeights(w, s.c(), k, taps, (long) s.c() * taps, taps, blocks, a);
+        implicitGemm(columns, a, s.c(), blocks, null, true, dy, s.outputImage(), dx, s.inputImage(), s.n(), pool);
+    }
+
+    /** Reduction blocks of at most KC rows, of near-equal length: a function of k alone. */
+    private int blocks(int k) {
+        return (k + blocking.kc() - 1) / blocking.kc();
+    }
+
+    private static int blockStart(int k, int blocks, int b) {
+        return (int) ((long) k * b / blocks);
+    }
+
+    /**
+     * Packs {@code A[m, r] = w[(r / t)·strideOuter + m·strideM + r mod t]} ({@code m × k}) into micro-panels of mr
+     * rows, block by block: block b starts at float {@code mPad·k0(b)}, and within it panel q holds element
+     * (q·mr + i, k0 + p) at {@code q·mr·kc + p·mr + i}.
+     */
+    private void packWeights(MemorySegment w, int m, int k, int t, long strideOuter, long strideM, int blocks,
+                             float[] dst) {
+        int mPad = roundUp(m, mr);
+        for (int b = 0; b < blocks; b++) {
+            int k0 = blockStart(k, blocks, b);
+            int kc = blockStart(k, blocks, b + 1) - k0;
+            int base = mPad * k0;
+            for (int q = 0; q < mPad / mr; q++) {
+                int panel = base + q * mr * kc;
+                for (int p = 0; p < kc; p++) {
+                    int r = k0 + p;
+                    long src = (r / t) * strideOuter + r % t;
+                    int d = panel + p * mr;
+                    for (int i = 0; i < mr; i++) {
+                        int row = q * mr + i;
+                        dst[d + i] = row < m ? w.getAtIndex(F, src + row * strideM) : 0f;
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * {@code out[n][m, p] (=|+=) A[m, ·] · B_n[·, p] (+ bias[m])} for every image n, with B_n packed from
+     * {@code src} by {@code columns}. Units of work are (output-channel group, image, NR-pixel panel).
+     */
+    private void implicitGemm(ImageColumns columns, float[] a, int m, int blocks, MemorySegment bias,
+                              boolean accumulate, MemorySegment src, long srcImage, MemorySegment out,
+                              long outImage, int images, WorkerPool pool) {
+        int pixels = columns.pixels();
+        int panels = (pixels + nr - 1) / nr;
+        int units = images * panels;
+        int mPanels = (m + mr - 1) / mr;
+        long work = (long) images * pixels * m * columns.k;
+        int threads = work < PARALLEL_THRESHOLD ? 1 : pool.threads();
+        // With few pixel panels, also split the output channels so that every thread has work.
+        int groups = threads == 1 || units >= 4 * threads ? 1 : Math.min(mPanels, ceilDiv(4 * threads, units));
+        int total = units * groups;
+        if (threads == 1) {
+            gemmRange(columns, a, m, blocks, bias, accumulate, src, srcImage, out, outImage, panels, units, groups,
+                    0, total);
+        } else {
+            pool.run(part -> gemmRange(columns, a, m, blocks, bias, accumulate, src, srcImage, out, outImage,
+                    panels, units, groups, split(total, threads, part), split(total, threads, part + 1)));
+        }
+    }
+
+    private void gemmRange(ImageColumns columns, float[] a, int m, int blocks, MemorySegment bias,
+                           boolean accumulate, MemorySegment src, long srcImage, MemorySegment out, long outImage,
+                           int panels, int units, int groups, int from, int to) {
+        Scratch mine = SCRATCH.get();
+        int k = columns.k;
+        int pixels = columns.pixels();
+        int mPad = roundUp(m, mr);
+        int mPanels = mPad / mr;
+        float[] packedB = mine.packedB(ceilDiv(k, blocks) * nr);
+        float[] tile = mine.tile(mr * nr);
+        int chunk = Math.max(1, OUTPUT_CHUNK_FLOATS / (mPad * nr));
+        for (int u = from; u < to; ) {
+            int group = u / units;
+            int end = Math.min(to, Math.min((group + 1) * units, u + chunk));
+            int q0 = split(mPanels, groups, group);
+            int q1 = split(mPanels, groups, group + 1);
+            if (bias != null) {
+                for (int unit = u; unit < end; unit++) {
+                    int pu = unit - group * units;
+                    int n = pu / panels;
+                    int p0 = (pu % panels) * nr;
+                    fillBias(bias, q0 * mr, Math.min(m, q1 * mr), out, n * outImage, pixels, p0,
+                            Math.min(nr, pixels - p0));
+                }
+            }
+            // Each chunk of output panels stays in L2 while the reduction blocks pass over it.
+            for (int b = 0; b < blocks; b++) {
+                int k0 = blockStart(k, blocks, b);
+                int kc = blockStart(k, blocks, b + 1) - k0;
+                float beta = b == 0 && !accumulate && bias == null ? 0f : 1f;
+                for (int unit = u; unit < end; unit++) {
+                    int pu = unit - group * units;
+                    int n = pu / panels;
+                    int p0 = (pu % panels) * nr;
+                    int lanes = Math.min(nr, pixels - p0);
+                    columns.pack(src, n * srcImage, p0, lanes, k0, kc, packedB);
+                    for (int q = q0; q < q1; q++) {
+                        long c = (n * outImage + (long) q * mr * pixels + p0) * Float.BYTES;
+                        kernel.multiply(kc, a, mPad * k0 + q * mr * kc, packedB, 0, 1f, beta, out, c, pixels,
+                                Math.min(mr, m - q * mr), lanes, tile);
+                    }
+                }
+            }
+            u = end;
+        }
+    }
+
+    /** {@code out[image][row, p0 + j] = bias[row]} for rows {@code [row0, row1)}, {@code j < lanes}. */
+    private static void fillBias(MemorySegment bias, int row0, int row1, MemorySegment out, long image, int pixels,
+                                 int p0, int lanes) {
+        for (int row = row0; row < row1; row++) {
+            FloatVector value = FloatVector.broadcast(S, bias.getAtIndex(F, row));
+            long at = (image + (long) row * pixels + p0) * Float.BYTES;
+            for (int j = 0; j < lanes; j += V) {
+                long byteAt = at + (long) j * Float.BYTES;
+                if (j + V <= lanes) {
+                    value.intoMemorySegment(out, byteAt, ORDER);
+                } else {
+                    value.intoMemorySegment(out, byteAt, ORDER, S.indexInRange(j, lanes));
+                }
+            }
+        }
+    }
+
+    // ================================================================ weight and bias gradient
+
+    /** {@code dw += ∂/∂w} and, when {@code dBias} is not null, {@code dBias += Σ_{n, p} dy[n, ·, p]}. */
+    public void backwardWeight(ConvShape s, MemorySegment x, MemorySegment dy, MemorySegment dw,
+                               MemorySegment dBias, WorkerPool pool) {
+        Scratch mine = SCRATCH.get();
+        int cp = ChannelsLast.paddedChannels(s.c());
+        int hp = s.h() + 2 * s.padding();
+        int wp = s.w() + 2 * s.padding();
+        int cols = s.kh() * s.kw() * cp;
+        int imageT = hp * wp * cp;
+        int group = (int) Math.max(1, Math.min(s.n(), GROUP_FLOATS / imageT));
+        float[] xt = mine.channelsLast(group * imageT);
+        MemorySegment sums = mine.weightSums(s.o() * cols);
+        int jPanels = ceilDiv(cols, nr);
+        int mPanels = ceilDiv(s.o(), mr);
+        long work = (long) s.n() * s.pixels() * s.o() * s.k();
+        int threads = work < PARALLEL_THRESHOLD ? 1 : pool.threads();
+        int groups = threads == 1 || jPanels >= 2 * threads ? 1 : Math.min(mPanels, ceilDiv(2 * threads, jPanels));
+        int units = jPanels * groups;
+
+        for (int n0 = 0; n0 < s.n(); n0 += group) {
+            int first = n0;
+            int images = Math.min(group, s.n() - n0);
+            int rows = images * hp;
+            int length = images * s.pixels();
+            int blocks = ceilDiv(length, blocking.kc());
+            boolean overwrite = n0 == 0;
+            if (threads == 1) {
+                ChannelsLast.transpose(x, first, s.c(), s.h(), s.w(), s.padding(), cp, 0, rows, xt);
+                weightRange(s, dy, xt, sums, first, length, blocks, overwrite, cols, cp, wp, imageT, groups, 0,
+                        units);
+            } else {
+                pool.run(part -> ChannelsLast.transpose(x, first, s.c(), s.h(), s.w(), s.padding(), cp,
+                        split(rows, threads, part), split(rows, threads, part + 1), xt));
+                pool.run(part -> weightRange(s, dy, xt, sums, first, length, blocks, overwrite, cols, cp, wp,
+                        imageT, groups, split(units, threads, part), split(units, threads, part + 1)));
+            }
+        }
+        if (threads == 1) {
+            finishWeight(s, sums, cols, cp, dw, dy, dBias, 0, s.o());
+        } else {
+            pool.run(part -> finishWeight(s, sums, cols, cp, dw, dy, dBias, split(s.o(), threads, part),
+                    split(s.o(), threads, part + 1)));
+        }
+    }
+
+    /**
+     * One thread's share of {@code sums[o, j] (=|+=) Σ_l dY[l][o] · X'[l][j]} over the reduction positions
+     * {@code l} of one group of images. Units are (column panel, output-channel group), column-panel major.
+     */
+    private void weightRange(ConvShape s, MemorySegment dy, float[] xt, MemorySegment sums, int n0, int length,
+                             int blocks, boolean overwrite, int cols, int cp, int wp, int imageT, int groups,
+                             int from, int to) {
+        if (from >= to) {
+            return;
+        }
+        Scratch mine = SCRATCH.get();
+        int kcMax = ceilDiv(length, blocks);
+        int mPanels = ceilDiv(s.o(), mr);
+        float[] a = mine.outputGradient(mPanels * mr * kcMax);
+        float[] packedB = mine.packedB(kcMax * nr);
+        int[] pixel = mine.pixelOffsets(kcMax);
+        float[] tile = mine.tile(mr * nr);
+        int pixels = s.pixels();
+        for (int b = 0; b < blocks; b++) {
+            int l0 = blockStart(length, blocks, b);
+            int kc = blockStart(length, blocks, b + 1) - l0;
+            for (int i = 0; i < kc; i++) {
+                int l = l0 + i;
+                int img = l / pixels;
+                int p = l % pixels;
+                pixel[i] = img * imageT + ((p / s.ow()) * s.stride() * wp + (p % s.ow()) * s.stride()) * cp;
+            }
+            ChannelsLast.packOutputGradient(dy, n0, s.o(), pixels, l0, kc, mr, a);
+            float beta = overwrite && b == 0 ? 0f : 1f;
+            int packed = -1;
+            for (int unit = from; unit < to; unit++) {
+                int jp = unit / groups;
+                int group = unit % groups;
+                if (jp != packed) {
+                    ChannelsLast.packB(xt, pixel, kc, jp * nr, cols, s.kw(), wp, cp, nr, packedB);
+                    packed = jp;
+                }
+                int nValid = Math.min(nr, cols - jp * nr);
+                for (int q = split(mPanels, groups, group); q < split(mPanels, groups, group + 1); q++) {
+                    long c = ((long) q * mr * cols + jp * nr) * Float.BYTES;
+                    kernel.multiply(kc, a, q * mr * kc, packedB, 0, 1f, beta, sums, c, cols,
+                            Math.min(mr, s.o() - q * mr), nValid, tile);
+                }
+            }
+        }
+    }
+
+    /** Adds output channels {@code [o0, o1)} of the sums, reordered to [o, c, kh, kw], to dw; and the bias sums. */
+    private void finishWeight(ConvShape s, MemorySegment sums, int cols, int cp, MemorySegment dw, MemorySegment dy,
+                              MemorySegment dBias, int o0, int o1) {
+        int taps = s.kh() * s.kw();
+        for (int o = o0; o < o1; o++) {
+            for (int c = 0; c < s.c(); c++) {
+                for (int t = 0; t < taps; t++) {
+                    long at = ((long) o * s.c() + c) * taps + t;
+                    float g = sums.getAtIndex(F, (long) o * cols + (long) t * cp + c);
+                    dw.setAtIndex(F, at, dw.getAtIndex(F, at) + g);
+                }
+            }
+            if (dBias != null) {
+                float total = 0f;
+                for (int n = 0; n < s.n(); n++) {
+                    total += rowSum(dy, ((long) n * s.o() + o) * s.pixels(), s.pixels());
+                }
+                dBias.setAtIndex(F, o, dBias.getAtIndex(F, o) + total);
+            }
+        }
+    }
+
+    /** Σ of {@code len} floats from float {@code start}: lane-wise vector sums, then the lanes in fixed order. */
+    private static float rowSum(MemorySegment src, long start, int len) {
+        FloatVector acc = FloatVector.zero(S);
+        long at = start * Float.BYTES;
+        int j = 0;
+        for (; j + V <= len; j += V) {
+            acc = acc.add(FloatVector.fromMemorySegment(S, src, at + (long) j * Float.BYTES, ORDER));
+        }
+        if (j < len) {
+            VectorMask<Float> tail = S.indexInRange(j, len);
+            acc = acc.add(FloatVector.fromMemorySegment(S, src, at + (long) j * Float.BYTES, ORDER, tail));
+        }
+        float sum = 0f;
+        for (int lane = 0; lane < V; lane++) {
+            sum += acc.lane(lane);
+        }
+        return sum;
+    }
+
+    // ================================================================ helpers
+
+    /** Start of part {@code part} when {@code total} units are split into {@code parts} near-equal ranges. */
+    private static int split(int total, int parts, int part) {
+        return (int) ((long) total * part / parts);
+    }
+
+    private static int ceilDiv(int a, int b) {
+        return (a + b - 1) / b;
+    }
+
+    private static int roundUp(int a, int b) {
+        return ceilDiv(a, b) * b;
+    }
+
+    @Override
+    public String toString() {
+        return "SimdConv2d[" + blocking + "]";
+    }
+
+    /** Per-thread buffers: allocated on first use, grown when a larger problem arrives, then reused. */
+    private static final class Scratch {
+        int[] plane = new int[0];
+        int[] dy = new int[0];
+        int[] dx = new int[0];
+        private float[] weights = new float[0];
+        private float[] packedB = new float[0];
+        private float[] tile = new float[0];
+        private float[] outputGradient = new float[0];
+        private int[] pixelOffsets = new int[0];
+        private float[] channelsLast = new float[0];
+        private float[] weightSums = new float[0];
+        private MemorySegment weightSumsSegment = MemorySegment.ofArray(weightSums);
+
+        void tables(int k) {
+            if (plane.length < k) {
+                plane = new int[k];
+                dy = new int[k];
+                dx = new int[k];
+            }
+        }
+
+        float[] weights(int size) {
+            if (weights.length < size) {
+                weights = new float[size];
+            }
+            return weights;
+        }
+
+        float[] packedB(int size) {
+            if (packedB.length < size) {
+                packedB = new float[size];
+            }
+            return packedB;
+        }
+
+        float[] tile(int size) {
+            if (tile.length < size) {
+                tile = new float[size];
+            }
+            return tile;
+        }
+
+        float[] outputGradient(int size) {
+            if (outputGradient.length < size) {
+                outputGradient = new float[size];
+            }
+            return outputGradient;
+        }
+
+        int[] pixelOffsets(int size) {
+            if (pixelOffsets.length < size) {
+                pixelOffsets = new int[size];
+            }
+            return pixelOffsets;
+        }
+
+        float[] channelsLast(int size) {
+            if (channelsLast.length < size) {
+                channelsLast = new float[size];
+            }
+            return channelsLast;
+        }
+
+        /** The weight-gradient sums as a segment over a heap array, so the micro-kernel can store into it. */
+        MemorySegment weightSums(int size) {
+            if (weightSums.length < size) {
+                weightSums = new float[size];
+                weightSumsSegment = MemorySegment.ofArray(weightSums);
+            }
+            return weightSumsSegment;
+        }
+    }
+}

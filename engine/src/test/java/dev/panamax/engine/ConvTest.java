@@ -1,0 +1,170 @@
+package dev.panamax.engine;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+
+import dev.panamax.engine.parallel.WorkerPool;
+import java.lang.foreign.Arena;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The SIMD convolution (forward, input, weight and bias gradients) against the scalar reference and a double
+ * oracle ({@link ConvOracle}: an error bound from the reduction length) over random shapes, on 1, 2 and 3
+ * threads, which must agree bit for bit. Backward calls start from non-zero gradients, so accumulation is tested.
+ */
+class ConvTest {
+
+    private static final int[] CHANNELS = {1, 3, 5, 16, 17};
+    private static final int[][] KERNELS = {{1, 1}, {3, 3}, {5, 5}, {2, 3}};
+    /** Multiply-adds per case for one pass: keeps the scalar reference and the oracle quick. */
+    private static final long MAX_WORK = 3_000_000L;
+
+    private static final ScalarBackend SCALAR = new ScalarBackend();
+    private static WorkerPool[] pools;
+
+    @BeforeAll
+    static void startPools() {
+        pools = new WorkerPool[] {new WorkerPool(1), new WorkerPool(2), new WorkerPool(3)};
+    }
+
+    @AfterAll
+    static void stopPools() {
+        for (WorkerPool pool : pools) {
+            pool.close();
+        }
+    }
+
+    record Case(int n, int c, int h, int w, int o, int kh, int kw, int stride, int pad, boolean bias, long seed) {
+        @Override
+        public String toString() {
+            return "x[" + n + "," + c + "," + h + "," + w + "] w[" + o + "," + c + "," + kh + "," + kw + "] stride "
+                    + stride + " pad " + pad + (bias ? " +bias" : "");
+        }
+    }
+
+    static Stream<Case> cases() {
+        SplittableRandom random = new SplittableRandom(20261130);
+        List<Case> cases = new ArrayList<>();
+        while (cases.size() < 44) {
+            int[] k = KERNELS[random.nextInt(KERNELS.length)];
+            int stride = 1 + random.nextInt(2);
+            int pad = random.nextInt(3);
+            int h = 1 + random.nextInt(33);
+            int w = 1 + random.nextInt(33);
+            int n = 1 + random.nextInt(3);
+            int c = CHANNELS[random.nextInt(CHANNELS.length)];
+            int o = CHANNELS[random.nextInt(CHANNELS.length)];
+            if (k[0] > h + 2 * pad || k[1] > w + 2 * pad) {
+                continue;
+            }
+            long work = (long) n * o * c * k[0] * k[1] * ((h + 2L * pad - k[0]) / stride + 1)
+                    * ((w + 2L * pad - k[1]) / stride + 1);
+            if (work > MAX_WORK) {
+                continue;
+            }
+            cases.add(new Case(n, c, h, w, o, k[0], k[1], stride, pad, random.nextBoolean(), random.nextLong()));
+        }
+        // The shapes of the fast paths and their edges: a U-Net 3×3 layer, rows shorter than a micro-panel (8, 4,
+        // 1 wide), odd sizes, 1×1 as a plain GEMM, a padding wider than the input, the kernel filling the input.
+        cases.add(new Case(2, 16, 32, 32, 16, 3, 3, 1, 1, true, 1));
+        cases.add(new Case(3, 17, 8, 8, 16, 3, 3, 1, 1, true, 2));
+        cases.add(new Case(1, 5, 4, 4, 17, 3, 3, 1, 1, false, 3));
+        cases.add(new Case(2, 3, 33, 1, 5, 3, 3, 1, 1, true, 4));
+        cases.add(new Case(1, 16, 17, 31, 3, 1, 1, 1, 0, true, 5));
+        cases.add(new Case(3, 17, 9, 7, 16, 1, 1, 1, 0, false, 6));
+        cases.add(new Case(1, 3, 1, 1, 5, 3, 3, 1, 2, true, 7));
+        cases.add(new Case(2, 5, 5, 5, 3, 5, 5, 1, 0, true, 8));
+        cases.add(new Case(2, 16, 16, 16, 16, 3, 3, 2, 1, true, 9));
+        cases.add(new Case(1, 17, 15, 13, 5, 1, 1, 2, 0, false, 10));
+        return cases.stream();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("cases")
+    void simdMatchesScalarAndOracleOnEveryThreadCount(Case tc) {
+        SplittableRandom random = new SplittableRandom(tc.seed());
+        ConvOracle oracle = new ConvOracle(tc.n(), tc.c(), tc.h(), tc.w(), tc.o(), tc.kh(), tc.kw(), tc.stride(),
+                tc.pad());
+        int[] xShape = {tc.n(), tc.c(), tc.h(), tc.w()};
+        int[] wShape = {tc.o(), tc.c(), tc.kh(), tc.kw()};
+        int[] yShape = {tc.n(), tc.o(), oracle.oh(), oracle.ow()};
+        float[] x = uniform(random, xShape);
+        float[] wt = uniform(random, wShape);
+        float[] bias = tc.bias() ? uniform(random, tc.o()) : null;
+        float[] dy = uniform(random, yShape);
+        float[] dx0 = uniform(random, xShape);
+        float[] dw0 = uniform(random, wShape);
+        float[] db0 = uniform(random, tc.o());
+
+        ConvOracle.Exact y = oracle.forward(x, wt, bias);
+        ConvOracle.Exact dx = oracle.backwardInput(dy, wt, dx0);
+        ConvOracle.Exact[] dwdb = oracle.backwardWeight(x, dy, dw0, db0);
+
+        try (Arena arena = Arena.ofShared()) {
+            Tensor xt = Tensor.of(arena, x, xShape);
+            Tensor wtt = Tensor.of(arena, wt, wShape);
+            Tensor bt = bias == null ? null : Tensor.of(arena, bias, tc.o());
+            Tensor dyt = Tensor.of(arena, dy, yShape);
+
+            // The scalar reference obeys the same bound.
+            Tensor[] scalar = run(SCALAR, arena, tc, xt, wtt, bt, dyt, dx0, dw0, db0, xShape, wShape, yShape);
+            y.assertWithin(tc + " scalar forward", scalar[0].toArray());
+            dx.assertWithin(tc + " scalar input gradient", scalar[1].toArray());
+            dwdb[0].assertWithin(tc + " scalar weight gradient", scalar[2].toArray());
+            dwdb[1].assertWithin(tc + " scalar bias gradient", scalar[3].toArray());
+
+            float[][] first = null;
+            for (WorkerPool pool : pools) {
+                Tensor[] simd = run(new SimdBackend(pool), arena, tc, xt, wtt, bt, dyt, dx0, dw0, db0, xShape,
+                        wShape, yShape);
+                String where = tc + " threads=" + pool.threads();
+                float[][] got = {simd[0].toArray(), simd[1].toArray(), simd[2].toArray(), simd[3].toArray()};
+                y.assertWithin(where + " forward", got[0]);
+                dx.assertWithin(where + " input gradient", got[1]);
+                dwdb[0].assertWithin(where + " weight gradient", got[2]);
+                dwdb[1].assertWithin(where + " bias gradient", got[3]);
+                if (first == null) {
+                    first = got;
+                } else {
+                    String[] names = {"forward", "input gradient", "weight gradient", "bias gradient"};
+                    for (int i = 0; i < names.length; i++) {
+                        assertArrayEquals(first[i], got[i], 0f, where + ": the " + names[i]
+                                + " must be bit-identical for 1 and " + pool.threads() + " threads");
+                    }
+                }
+            }
+        }
+    }
+
+    /** Forward, input gradient (from dx0), weight and bias gradients (from dw0, db0) on one backend. */
+    static Tensor[] run(Backend backend, Arena arena, Case tc, Tensor x, Tensor wt, Tensor bias, Tensor dy,
+                        float[] dx0, float[] dw0, float[] db0, int[] xShape, int[] wShape, int[] yShape) {
+        Tensor y = Tensor.zeros(arena, yShape);
+        y.fill(Float.NaN);     // the forward writes every element and never reads the old ones
+        backend.conv2d(x, wt, bias, y, tc.stride(), tc.pad());
+        Tensor dx = Tensor.of(arena, dx0, xShape);
+        backend.conv2dBackwardInput(dy, wt, dx, tc.stride(), tc.pad());
+        Tensor dw = Tensor.of(arena, dw0, wShape);
+        Tensor db = Tensor.of(arena, db0, tc.o());
+        backend.conv2dBackwardWeight(x, dy, dw, db, tc.stride(), tc.pad());
+        return new Tensor[] {y, dx, dw, db};
+    }
+
+    static float[] uniform(SplittableRandom random, int... shape) {
+        int size = 1;
+        for (int d : shape) {
+            size *= d;
+        }
+        float[] v = new float[size];
+        for (int i = 0; i < size; i++) {
+            v[i] = (float) random.nextDouble(-1, 1);
+        }
+        return v;
+    }
+}
