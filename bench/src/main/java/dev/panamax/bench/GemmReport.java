@@ -142,8 +142,23 @@ public final class GemmReport {
         Path markdown = settings.outDir().resolve("gemm.md");
         Files.writeString(markdown, "# GEMM throughput\n\n" + header + "\n" + markdownTable(rows),
                 StandardCharsets.UTF_8);
+        Path chart = settings.outDir().resolve("gemm.png");
+        writeChart(rows, peakByThreads, chart);
         System.out.println();
-        System.out.println("Wrote " + json + " and " + markdown);
+        System.out.println("Wrote " + json + ", " + markdown + " and " + chart);
+    }
+
+    /** GFLOP/s per shape and thread count, one bar per backend, with each thread count's measured peak. */
+    private static void writeChart(List<Row> rows, Map<Integer, Double> peakByThreads, Path png) throws IOException {
+        BarChart chart = new BarChart("GEMM throughput (C = A·B, fp32)", "GFLOP/s");
+        for (Row row : rows) {
+            if (row.gflops() != null) {
+                chart.add(row.shape() + " ×" + row.threads(), row.backend(), row.gflops());
+            }
+        }
+        peakByThreads.forEach((threads, peak) -> chart.referenceLine("FMA peak, " + threads + " thread"
+                + (threads == 1 ? "" : "s"), peak));
+        chart.write(png);
     }
 
     // ---------------------------------------------------------------- running JMH
