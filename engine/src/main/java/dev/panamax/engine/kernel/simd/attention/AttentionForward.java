@@ -161,6 +161,29 @@ final class AttentionForward {
         }
     }
 
+    /**
+     * {@code rows} rows of a row-major matrix with d columns at float {@code base}, times {@code factor}, in
+     * groups of 4 rows stored column by column: element (g + r, dd) at {@code g·d + dd·4 + r}; the rows that
+     * complete the last group are zero.
+     */
+    static void packInterleaved(MemorySegment src, long base, int d, int rows, float factor, float[] dst,
+                                float[] row) {
+        int rowsPad = roundUp(rows, MR);
+        for (int i = 0; i < rowsPad; i++) {
+            int out = (i / MR) * MR * d + i % MR;
+            if (i < rows) {
+                MemorySegment.copy(src, F, (base + (long) i * d) * Float.BYTES, row, 0, d);
+                for (int dd = 0; dd < d; dd++) {
+                    dst[out + dd * MR] = row[dd] * factor;
+                }
+            } else {
+                for (int dd = 0; dd < d; dd++) {
+                    dst[out + dd * MR] = 0f;
+                }
+            }
+        }
+    }
+
     /** Query rows {@code [i0, i0+rows)} of one head against keys {@code [0, keyEnd)}. */
     private static void block(AttentionScratch s, Problem pb, int head, int i0, int rows, int keyEnd) {
         int d = pb.d();
@@ -169,12 +192,9 @@ final class AttentionForward {
         float[] qs = s.queries;
         float qScale = (float) ((double) pb.scale() * Exp2.LOG2E);
         long qBase = (long) head * pb.tq() * d;
-        // Q block, scaled into base-2 scores, row-major with stride d; padding rows are zero.
-        MemorySegment.copy(pb.q(), F, (qBase + (long) i0 * d) * Float.BYTES, qs, 0, rows * d);
-        for (int i = 0; i < rows * d; i++) {
-            qs[i] *= qScale;
-        }
-        Arrays.fill(qs, rows * d, rowsPad * d, 0f);
+        // The Q block scaled into base-2 scores, each group of 4 rows interleaved (element (g+r, dd) at
+        // g·d + dd·4 + r) so the score tile reads it contiguously; padding rows are zero.
+        packInterleaved(pb.q(), qBase + (long) i0 * d, d, rows, qScale, qs, s.panel);
         Arrays.fill(s.rowMax, 0, rowsPad, Float.NEGATIVE_INFINITY);
         Arrays.fill(s.rowSum, 0, rowsPad, 0f);
         Arrays.fill(s.outAcc, 0, rowsPad * dp, 0f);
@@ -195,7 +215,7 @@ final class AttentionForward {
                 int panels = ceilDiv(kLen, NR);
                 int kt = (j0 / NR) * d * NR;
                 for (int pn = 0; pn < panels; pn++) {
-                    TileKernels.product(d, qs, g * d, d, 1, s.keysT, kt + pn * d * NR, NR, tile, pn * NR, BK);
+                    TileKernels.product(d, qs, g * d, 1, MR, s.keysT, kt + pn * d * NR, NR, tile, pn * NR, BK);
                 }
                 softmaxRows(s, g, kLen);
                 for (int dc = 0; dc < dp; dc += NR) {
