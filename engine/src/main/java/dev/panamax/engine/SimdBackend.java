@@ -27,6 +27,13 @@ public final class SimdBackend extends CheckedBackend {
     private static final ScalarBackend REFERENCE = new ScalarBackend();
 
 
+    /**
+     * For work that already runs inside a pool task: a one-thread pool starts no threads and runs a job inline.
+     * (Handing such work the outer pool again runs its parts one after the other on one thread while their
+     * barriers pair with the other threads' parts: wrong results.)
+     */
+    private static final WorkerPool INLINE = new WorkerPool(1);
+
     private final WorkerPool fixedPool;
     private final SimdGemm gemm = new SimdGemm();
     private final SimdConv2d conv = new SimdConv2d();
@@ -86,7 +93,7 @@ public final class SimdBackend extends CheckedBackend {
                 for (int i = from; i < to; i++) {
                     gemm.gemm(transA.isTransposed(), transB.isTransposed(), m, n, k, alpha, a.segment(),
                             aOffset + i * strideA, lda, b.segment(), bOffset + i * strideB, ldb, beta,
-                            c.segment(), cOffset + i * strideC, ldc, pool);
+                            c.segment(), cOffset + i * strideC, ldc, INLINE);
                 }
             });
         } else {

@@ -176,6 +176,40 @@ class GemmTest {
         }
     }
 
+    /**
+     * Batched GEMMs big enough to be multi-threaded on their own (m·n·k above the parallel threshold), with more
+     * entries than threads: each thread takes whole entries, and each entry must then run on that thread alone.
+     * (Regression: the entries were handed the pool again, ran their parts inline one after the other, and their
+     * barriers paired with the other thread's, so a part computed with B panels not yet packed.)
+     */
+    @Test
+    void stridedBatchedWithLargeEntriesOnSeveralThreads() {
+        int batch = 4;
+        int m = 64;
+        int n = 96;
+        int k = 48;
+        try (Arena arena = Arena.ofShared()) {
+            Tensor a = Tensor.randn(arena, 13, batch, m, k);
+            Tensor b = Tensor.randn(arena, 14, batch, n, k);
+            Tensor expected = Tensor.zeros(arena, batch, m, n);
+            for (int i = 0; i < batch; i++) {
+                SCALAR.gemm(Transpose.N, Transpose.T, m, n, k, 1f, a, (long) i * m * k, k, b, (long) i * n * k, k,
+                        0f, expected, (long) i * m * n, n);
+            }
+            float[] want = expected.toArray();
+            for (WorkerPool pool : pools) {
+                Tensor c = Tensor.zeros(arena, batch, m, n);
+                new SimdBackend(pool).gemmStridedBatched(Transpose.N, Transpose.T, m, n, k, 1f, a, 0, k, (long) m * k,
+                        b, 0, k, (long) n * k, 0f, c, 0, n, (long) m * n, batch);
+                float[] got = c.toArray();
+                for (int i = 0; i < want.length; i++) {
+                    assertEquals(want[i], got[i], 1e-4f * (1 + Math.abs(want[i])), "threads=" + pool.threads()
+                            + ", element " + i);
+                }
+            }
+        }
+    }
+
     @Test
     void subMatrixViewsThroughOffsetsAndLeadingDimensions() {
         // C[2:5, 1:4] = A[1:4, 0:6] · B[0:6, 3:6] inside larger matrices.

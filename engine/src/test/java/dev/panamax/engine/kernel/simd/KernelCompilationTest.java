@@ -29,6 +29,12 @@ class KernelCompilationTest {
     /** A compiled call allocates 0 B; a boxed 128³ GEMM allocates about 4 MB. */
     private static final long MAX_BYTES_PER_CALL = 16 * 1024;
     private static final long WARM_UP_LIMIT_NANOS = 60_000_000_000L;
+    /**
+     * An attention call allocates its argument checks and records, 0.7–1.5 KB; one boxed exp2 call site in a
+     * row loop already adds about 25 KB per call at T = 130 (seen when it was tried), a fully boxed kernel
+     * megabytes.
+     */
+    private static final long MAX_ATTENTION_BYTES_PER_CALL = 4 * 1024;
 
     @Test
     void gemmKernelsRunWithoutBoxingAfterWarmUp() {
@@ -134,6 +140,55 @@ class KernelCompilationTest {
                             + " its vectors are boxed");
                 }
             }
+        }
+    }
+
+    /**
+     * The attention kernels (forward, backward, decode), at shapes with partial tiles: after warm-up a call
+     * allocates only its small argument records, never boxed vectors.
+     */
+    @Test
+    void attentionKernelsRunWithoutBoxingAfterWarmUp() {
+        var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        try (Arena arena = Arena.ofShared(); WorkerPool pool = new WorkerPool(1)) {
+            SimdBackend simd = new SimdBackend(pool);
+            int t = 130;
+            for (int d : new int[] {64, 7}) {
+                Tensor q = Tensor.randn(arena, 1, 1, 2, t, d);
+                Tensor k = Tensor.randn(arena, 2, 1, 2, t, d);
+                Tensor v = Tensor.randn(arena, 3, 1, 2, t, d);
+                Tensor out = Tensor.zeros(arena, 1, 2, t, d);
+                Tensor lse = Tensor.zeros(arena, 1, 2, t);
+                Tensor dOut = Tensor.randn(arena, 4, 1, 2, t, d);
+                Tensor dq = Tensor.zeros(arena, 1, 2, t, d);
+                Tensor dk = Tensor.zeros(arena, 1, 2, t, d);
+                Tensor dv = Tensor.zeros(arena, 1, 2, t, d);
+                Tensor kCache = Tensor.zeros(arena, 1, 2, t + 3, d);
+                Tensor vCache = Tensor.zeros(arena, 1, 2, t + 3, d);
+                Tensor q1 = Tensor.randn(arena, 5, 1, 2, 3, d);
+                Tensor out1 = Tensor.zeros(arena, 1, 2, 3, d);
+                assertNoBoxing("attention forward d=" + d, threads, () -> simd.attention(q, k, v, out, lse, true, 0.125f));
+                assertNoBoxing("attention backward d=" + d, threads,
+                        () -> simd.attentionBackward(q, k, v, out, lse, dOut, dq, dk, dv, true, 0.125f));
+                assertNoBoxing("attention decode d=" + d, threads,
+                        () -> simd.attentionDecode(q1, q1, q1, kCache, vCache, t, out1, true, 0.125f));
+            }
+        }
+    }
+
+    private static void assertNoBoxing(String what, com.sun.management.ThreadMXBean threads, Runnable call) {
+        long deadline = System.nanoTime() + WARM_UP_LIMIT_NANOS;
+        long lastAllocation = Long.MAX_VALUE;
+        int calls = 0;
+        while (lastAllocation > MAX_ATTENTION_BYTES_PER_CALL || calls < 30) {
+            if (System.nanoTime() > deadline) {
+                fail(what + " still allocates " + lastAllocation + " bytes per call after " + calls
+                        + " warm-up calls: its vectors are boxed (a kernel method grew past C2's inlining budget?)");
+            }
+            long before = threads.getCurrentThreadAllocatedBytes();
+            call.run();
+            lastAllocation = threads.getCurrentThreadAllocatedBytes() - before;
+            calls++;
         }
     }
 }

@@ -67,12 +67,14 @@ final class AttentionBackward {
         int dp = roundUp(d, NR);
         long rowsPad = roundUp(pb.tq(), MR);
         s.queries = AttentionScratch.grow(s.queries, rowsPad * dp);
-        s.queriesRows = AttentionScratch.grow(s.queriesRows, rowsPad * dp);
+        s.queriesPanels = AttentionScratch.grow(s.queriesPanels, rowsPad * dp);
         s.dOut = AttentionScratch.grow(s.dOut, rowsPad * dp);
+        s.dOutPanels = AttentionScratch.grow(s.dOutPanels, rowsPad * dp);
+        s.row = AttentionScratch.grow(s.row, d);
         s.dq = AttentionScratch.grow(s.dq, rowsPad * dp);
         s.keysT = AttentionScratch.grow(s.keysT, (long) roundUp(pb.tk(), NR) * d);
         s.valuesT = AttentionScratch.grow(s.valuesT, (long) roundUp(pb.tk(), NR) * d);
-        s.keysRows = AttentionScratch.grow(s.keysRows, (long) pb.tk() * dp);
+        s.keysPanels = AttentionScratch.grow(s.keysPanels, (long) pb.tk() * dp);
         s.dk = AttentionScratch.grow(s.dk, (long) BK * dp);
         s.dv = AttentionScratch.grow(s.dv, (long) BK * dp);
         s.probs = AttentionScratch.grow(s.probs, (long) BQ * BK);
@@ -94,15 +96,17 @@ final class AttentionBackward {
 
         // Pack the head: Q scaled (scores) and unscaled (dK), dO, K both ways, Vᵀ; padding rows are zero.
         AttentionForward.packRows(pb.q(), qBase, d, dp, 0, tq, qScale, s.queries);
-        AttentionForward.packRows(pb.q(), qBase, d, dp, 0, tq, 1f, s.queriesRows);
         AttentionForward.packRows(pb.dOut(), qBase, d, dp, 0, tq, 1f, s.dOut);
+        AttentionForward.packColumnPanels(pb.q(), qBase, d, 0, tq, tqPad, s.queriesPanels, s.row);
+        AttentionForward.packColumnPanels(pb.dOut(), qBase, d, 0, tq, tqPad, s.dOutPanels, s.row);
         Arrays.fill(s.queries, tq * dp, tqPad * dp, 0f);
-        Arrays.fill(s.queriesRows, tq * dp, tqPad * dp, 0f);
         Arrays.fill(s.dOut, tq * dp, tqPad * dp, 0f);
+        AttentionForward.zeroColumnPanelRows(d, tq, tqPad, tqPad, s.queriesPanels);
+        AttentionForward.zeroColumnPanelRows(d, tq, tqPad, tqPad, s.dOutPanels);
         Arrays.fill(s.dq, 0, tqPad * dp, 0f);
         AttentionForward.packTransposed(pb.k(), kBase, d, 0, tk, s.keysT, s.panel);
         AttentionForward.packTransposed(pb.v(), kBase, d, 0, tk, s.valuesT, s.panel);
-        AttentionForward.packRows(pb.k(), kBase, d, dp, 0, tk, 1f, s.keysRows);
+        AttentionForward.packColumnPanels(pb.k(), kBase, d, 0, tk, tk, s.keysPanels, s.row);
         long lseBase = (long) head * tq;
         for (int i = 0; i < tq; i++) {
             s.lse2[i] = (float) (pb.lse().getAtIndex(F, lseBase + i) * Exp2.LOG2E);
@@ -176,7 +180,8 @@ final class AttentionBackward {
                 Arrays.fill(ds, base + written, base + kcPanels, 0f);
             }
             for (int dc = 0; dc < dp; dc += NR) {
-                TileKernels.accumulate(kLen, ds, g * BK, BK, 1, s.keysRows, j0 * dp + dc, dp, s.dq, qa + dc, dp);
+                TileKernels.accumulate(kLen, ds, g * BK, BK, 1, s.keysPanels, dc * pb.tk() + j0 * NR, NR, s.dq,
+                        qa + dc, dp);
             }
         }
         // dV += Pᵀ·dO and dK += dSᵀ·Q over the block's rows; in a causal diagonal block the rows before the
@@ -188,11 +193,11 @@ final class AttentionBackward {
                 continue;
             }
             int n = rowsPad - r0;
-            int rowAt = (i0 + r0) * dp;
+            int tqPad = roundUp(pb.tq(), MR);
             for (int dc = 0; dc < dp; dc += NR) {
-                TileKernels.accumulate(n, p, r0 * BK + jj, 1, BK, s.dOut, rowAt + dc, dp, s.dv, jj * dp + dc, dp);
-                TileKernels.accumulate(n, ds, r0 * BK + jj, 1, BK, s.queriesRows, rowAt + dc, dp, s.dk, jj * dp + dc,
-                        dp);
+                int rowAt = dc * tqPad + (i0 + r0) * NR;
+                TileKernels.accumulate(n, p, r0 * BK + jj, 1, BK, s.dOutPanels, rowAt, NR, s.dv, jj * dp + dc, dp);
+                TileKernels.accumulate(n, ds, r0 * BK + jj, 1, BK, s.queriesPanels, rowAt, NR, s.dk, jj * dp + dc, dp);
             }
         }
     }

@@ -7,7 +7,7 @@ package dev.panamax.engine.kernel.simd.attention;
 final class AttentionScratch {
     // forward and decode
     float[] keysT = new float[0];        // K transposed in NR-wide panels: (j/NR)·d·NR + dd·NR + j%NR
-    float[] values = new float[0];       // V row-major with padded rows: j·dp + dd
+    float[] values = new float[0];       // V in NR-wide column panels: dc·tk + j·NR + dd%NR
     float[] queries = new float[0];      // Q·scale·log2(e), one query block, row-major: r·d + dd
     float[] scores = new float[0];       // a 4 × BLOCK_K tile of scores, then probabilities
     float[] outAcc = new float[0];       // unnormalised O of one query block: r·dp + dd
@@ -15,11 +15,13 @@ final class AttentionScratch {
     float[] rowSum = new float[0];
     float[] rowScale = new float[0];
     float[] panel = new float[0];        // NR rows of K on their way into keysT
+    float[] row = new float[0];          // one row on its way into column panels
     final int[] visible = new int[TileKernels.MR];
     // backward
-    float[] queriesRows = new float[0];  // Q unscaled, row-major padded: i·dp + dd
-    float[] dOut = new float[0];
-    float[] keysRows = new float[0];
+    float[] queriesPanels = new float[0]; // Q unscaled, column panels (capacity tq rounded up to 4)
+    float[] dOut = new float[0];          // dO row-major, padded rows: i·dp + dd
+    float[] dOutPanels = new float[0];    // dO in column panels
+    float[] keysPanels = new float[0];    // K in column panels (capacity tk)
     float[] valuesT = new float[0];      // V transposed in panels, like keysT
     float[] dq = new float[0];
     float[] dk = new float[0];

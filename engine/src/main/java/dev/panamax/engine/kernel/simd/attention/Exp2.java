@@ -16,11 +16,13 @@ import jdk.incubator.vector.VectorSpecies;
  * multiply-adds; {@code 2ⁿ} built from the integer bits of the rounded sum (no float-to-int conversion, whose
  * Java NaN semantics cost extra instructions).
  *
- * <p><b>Domain and accuracy.</b> Inputs are clamped to [−126, 127]: below −126 the result is {@code 2⁻¹²⁶}
- * (≈ 1.2·10⁻³⁸) instead of a subnormal or 0, which no softmax can notice (its largest term is 1), and
- * {@code NaN} stays {@code NaN}. On the domain the relative error is at most {@link #MAX_RELATIVE_ERROR}
+ * <p><b>Domain and accuracy.</b> Defined for {@code x ≤ 127} (softmax arguments are ≤ 0; larger x give
+ * unspecified results, there is no overflow check in the hot loop). Inputs below −126 are clamped: the result is
+ * {@code 2⁻¹²⁶} (≈ 1.2·10⁻³⁸) instead of a subnormal or 0, which no softmax can notice (its largest term is 1).
+ * {@code NaN} stays {@code NaN}. On [−126, 127] the relative error is at most {@link #MAX_RELATIVE_ERROR}
  * = 2·2⁻²⁴ (under 1 ulp; {@code Exp2Test} measures it against {@link StrictMath#pow} on every test run: the
- * largest error seen is 0.93 ulp). {@code 2⁰ = 1} exactly.
+ * largest error seen is 0.93 ulp). {@code 2⁰ = 1} exactly. Measured here (AVX2): about 1 ns per element,
+ * 8 lanes at a time.
  *
  * <p>Why not {@code FloatVector.lanewise(EXP)}: compiled, it calls a vendor library (SVML) while the interpreter
  * and C1 use {@code Math.exp} per lane, so the last bit of a result could depend on when the JIT compiled the
@@ -40,7 +42,6 @@ public final class Exp2 {
     /** 1.5·2²³ + 127: adding it rounds to an integer whose low 9 bits hold the biased exponent n + 127. */
     private static final float ROUND_BIAS = 12582912f + 127f;
     private static final float LOW = -126f;
-    private static final float HIGH = 127f;
     private static final float P0 = 1.535336188319500e-4f;
     private static final float P1 = 1.339887440266574e-3f;
     private static final float P2 = 9.618437357674640e-3f;
@@ -53,7 +54,10 @@ public final class Exp2 {
 
     /** Lane-wise {@code 2^x}; see the class comment for domain and accuracy. */
     public static FloatVector exp2(FloatVector x) {
-        FloatVector c = x.max(LOW).min(HIGH);
+        // Clamp with compare + blend: FloatVector.max follows Math.max's NaN and signed-zero rules, which cost
+        // several instructions on AVX2 (measured: exp2 1.5x slower); a comparison is false for NaN, so NaN
+        // passes through.
+        FloatVector c = x.blend(LOW, x.lt(LOW));
         FloatVector t = c.add(ROUND_BIAS);
         FloatVector r = c.sub(t.sub(ROUND_BIAS));
         FloatVector p = r.fma(P0, P1);
@@ -68,7 +72,7 @@ public final class Exp2 {
 
     /** {@code 2^x}, bit-identical to one lane of {@link #exp2(FloatVector)}. */
     public static float exp2(float x) {
-        float c = Math.min(Math.max(x, LOW), HIGH);
+        float c = x < LOW ? LOW : x;
         float t = c + ROUND_BIAS;
         float r = c - (t - ROUND_BIAS);
         float p = Math.fma(r, P0, P1);

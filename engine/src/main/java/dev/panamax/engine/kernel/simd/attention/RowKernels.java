@@ -22,16 +22,23 @@ final class RowKernels {
     private RowKernels() {
     }
 
-    /** {@code max(t[base .. base+n))}, n ≥ 1. Max is exact and order-free, so {@code reduceLanes(MAX)} is safe. */
+    /**
+     * {@code max(t[base .. base+n))}, n ≥ 1, ignoring NaN (a NaN score still makes its probability NaN). Each lane
+     * keeps its running max with compare + blend, which is cheaper than {@code FloatVector.max} (Java's NaN and
+     * signed-zero rules); the lanes are then combined with {@code reduceLanes(MAX)}: max is exact, so the order
+     * does not matter.
+     */
     static float max(float[] t, int base, int n) {
         FloatVector acc = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
         int j = 0;
         for (; j + V <= n; j += V) {
-            acc = acc.max(FloatVector.fromArray(S, t, base + j));
+            FloatVector x = FloatVector.fromArray(S, t, base + j);
+            acc = acc.blend(x, x.compare(VectorOperators.GT, acc));
         }
         if (j < n) {
             VectorMask<Float> valid = S.indexInRange(j, n);
-            acc = acc.max(FloatVector.fromArray(S, t, base + j, valid).blend(Float.NEGATIVE_INFINITY, valid.not()));
+            FloatVector x = FloatVector.fromArray(S, t, base + j, valid);
+            acc = acc.blend(x, x.compare(VectorOperators.GT, acc).and(valid));
         }
         return acc.reduceLanes(VectorOperators.MAX);
     }
@@ -43,15 +50,14 @@ final class RowKernels {
     static float exp2Row(float[] t, int base, int n, float shift) {
         FloatVector m = FloatVector.broadcast(S, shift);
         FloatVector sum = FloatVector.zero(S);
-        int j = 0;
-        for (; j + V <= n; j += V) {
+        // One call site of exp2 only: a second one (for the tail) exceeds C2's inlining budget, and the
+        // out-of-line call boxes its vectors. The tail lanes are computed from whatever the row holds there and
+        // then replaced by zeros.
+        for (int j = 0; j < n; j += V) {
             FloatVector e = Exp2.exp2(FloatVector.fromArray(S, t, base + j).sub(m));
-            e.intoArray(t, base + j);
-            sum = sum.add(e);
-        }
-        if (j < n) {
-            VectorMask<Float> valid = S.indexInRange(j, n);
-            FloatVector e = Exp2.exp2(FloatVector.fromArray(S, t, base + j).sub(m)).blend(0f, valid.not());
+            if (j + V > n) {
+                e = e.blend(0f, S.indexInRange(j, n).not());
+            }
             e.intoArray(t, base + j);
             sum = sum.add(e);
         }

@@ -19,7 +19,8 @@ import jdk.incubator.vector.VectorSpecies;
  * With {@code aRowStride = ld, aStep = 1} A is row-major (S = Q·Kᵀ, O += P·V, dQ += dS·K); with
  * {@code aRowStride = 1, aStep = ld} it is a transposed tile (dV += Pᵀ·dO, dK += dSᵀ·Q).
  *
- * <p>Every element of C is an FMA chain over p in ascending order starting from zero (or from C), whatever the
+ * <p>One index walks A (the rows are fixed offsets from it): with four separately advanced indices C2 keeps
+ * four range checks in the loop, which measured about 20% slower. Every element of C is an FMA chain over p in ascending order starting from zero (or from C), whatever the
  * tile position, so results never depend on where tile or thread boundaries fall. Each method holds one loop
  * and stays small: a larger method exceeds C2's inlining budget and silently boxes every vector (README, "Why
  * the micro-kernel is split"). Callers pad operands so that full tiles are always in bounds.
@@ -47,30 +48,27 @@ final class TileKernels {
         FloatVector c21 = FloatVector.zero(S);
         FloatVector c30 = FloatVector.zero(S);
         FloatVector c31 = FloatVector.zero(S);
-        int a0 = aIndex;
-        int a1 = a0 + aRowStride;
-        int a2 = a1 + aRowStride;
-        int a3 = a2 + aRowStride;
+        int r1 = aRowStride;
+        int r2 = 2 * aRowStride;
+        int r3 = 3 * aRowStride;
+        int ai = aIndex;
         int bi = bIndex;
         for (int p = 0; p < n; p++) {
             FloatVector b0 = FloatVector.fromArray(S, b, bi);
             FloatVector b1 = FloatVector.fromArray(S, b, bi + V);
-            FloatVector x = FloatVector.broadcast(S, a[a0]);
+            FloatVector x = FloatVector.broadcast(S, a[ai]);
             c00 = x.fma(b0, c00);
             c01 = x.fma(b1, c01);
-            x = FloatVector.broadcast(S, a[a1]);
+            x = FloatVector.broadcast(S, a[ai + r1]);
             c10 = x.fma(b0, c10);
             c11 = x.fma(b1, c11);
-            x = FloatVector.broadcast(S, a[a2]);
+            x = FloatVector.broadcast(S, a[ai + r2]);
             c20 = x.fma(b0, c20);
             c21 = x.fma(b1, c21);
-            x = FloatVector.broadcast(S, a[a3]);
+            x = FloatVector.broadcast(S, a[ai + r3]);
             c30 = x.fma(b0, c30);
             c31 = x.fma(b1, c31);
-            a0 += aStep;
-            a1 += aStep;
-            a2 += aStep;
-            a3 += aStep;
+            ai += aStep;
             bi += bStep;
         }
         c00.intoArray(c, cIndex);
@@ -94,30 +92,27 @@ final class TileKernels {
         FloatVector c21 = FloatVector.fromArray(S, c, cIndex + 2 * ldc + V);
         FloatVector c30 = FloatVector.fromArray(S, c, cIndex + 3 * ldc);
         FloatVector c31 = FloatVector.fromArray(S, c, cIndex + 3 * ldc + V);
-        int a0 = aIndex;
-        int a1 = a0 + aRowStride;
-        int a2 = a1 + aRowStride;
-        int a3 = a2 + aRowStride;
+        int r1 = aRowStride;
+        int r2 = 2 * aRowStride;
+        int r3 = 3 * aRowStride;
+        int ai = aIndex;
         int bi = bIndex;
         for (int p = 0; p < n; p++) {
             FloatVector b0 = FloatVector.fromArray(S, b, bi);
             FloatVector b1 = FloatVector.fromArray(S, b, bi + V);
-            FloatVector x = FloatVector.broadcast(S, a[a0]);
+            FloatVector x = FloatVector.broadcast(S, a[ai]);
             c00 = x.fma(b0, c00);
             c01 = x.fma(b1, c01);
-            x = FloatVector.broadcast(S, a[a1]);
+            x = FloatVector.broadcast(S, a[ai + r1]);
             c10 = x.fma(b0, c10);
             c11 = x.fma(b1, c11);
-            x = FloatVector.broadcast(S, a[a2]);
+            x = FloatVector.broadcast(S, a[ai + r2]);
             c20 = x.fma(b0, c20);
             c21 = x.fma(b1, c21);
-            x = FloatVector.broadcast(S, a[a3]);
+            x = FloatVector.broadcast(S, a[ai + r3]);
             c30 = x.fma(b0, c30);
             c31 = x.fma(b1, c31);
-            a0 += aStep;
-            a1 += aStep;
-            a2 += aStep;
-            a3 += aStep;
+            ai += aStep;
             bi += bStep;
         }
         c00.intoArray(c, cIndex);
@@ -145,30 +140,27 @@ final class TileKernels {
         FloatVector c21 = FloatVector.fromArray(S, c, cIndex + 2 * ldc + V).mul(s2);
         FloatVector c30 = FloatVector.fromArray(S, c, cIndex + 3 * ldc).mul(s3);
         FloatVector c31 = FloatVector.fromArray(S, c, cIndex + 3 * ldc + V).mul(s3);
-        int a0 = aIndex;
-        int a1 = a0 + aRowStride;
-        int a2 = a1 + aRowStride;
-        int a3 = a2 + aRowStride;
+        int r1 = aRowStride;
+        int r2 = 2 * aRowStride;
+        int r3 = 3 * aRowStride;
+        int ai = aIndex;
         int bi = bIndex;
         for (int p = 0; p < n; p++) {
             FloatVector b0 = FloatVector.fromArray(S, b, bi);
             FloatVector b1 = FloatVector.fromArray(S, b, bi + V);
-            FloatVector x = FloatVector.broadcast(S, a[a0]);
+            FloatVector x = FloatVector.broadcast(S, a[ai]);
             c00 = x.fma(b0, c00);
             c01 = x.fma(b1, c01);
-            x = FloatVector.broadcast(S, a[a1]);
+            x = FloatVector.broadcast(S, a[ai + r1]);
             c10 = x.fma(b0, c10);
             c11 = x.fma(b1, c11);
-            x = FloatVector.broadcast(S, a[a2]);
+            x = FloatVector.broadcast(S, a[ai + r2]);
             c20 = x.fma(b0, c20);
             c21 = x.fma(b1, c21);
-            x = FloatVector.broadcast(S, a[a3]);
+            x = FloatVector.broadcast(S, a[ai + r3]);
             c30 = x.fma(b0, c30);
             c31 = x.fma(b1, c31);
-            a0 += aStep;
-            a1 += aStep;
-            a2 += aStep;
-            a3 += aStep;
+            ai += aStep;
             bi += bStep;
         }
         c00.intoArray(c, cIndex);
