@@ -172,6 +172,9 @@ public final class SimdConv2d {
     private void gemmRange(ImageColumns columns, float[] a, int m, int blocks, MemorySegment bias,
                            boolean accumulate, MemorySegment src, long srcImage, MemorySegment out, long outImage,
                            int panels, int units, int groups, int from, int to) {
+        if (from >= to) {
+            return;
+        }
         Scratch mine = SCRATCH.get();
         int k = columns.k;
         int pixels = columns.pixels();
@@ -179,32 +182,36 @@ public final class SimdConv2d {
         int mPanels = mPad / mr;
         float[] packedB = mine.packedB(ceilDiv(k, blocks) * nr);
         float[] tile = mine.tile(mr * nr);
+        int[] laneBase = mine.laneBase(nr);
+        float[] image = columns.padded() ? mine.paddedImage(columns.paddedSize()) : null;
+        int imageInBuffer = -1;
         int chunk = Math.max(1, OUTPUT_CHUNK_FLOATS / (mPad * nr));
         for (int u = from; u < to; ) {
             int group = u / units;
-            int end = Math.min(to, Math.min((group + 1) * units, u + chunk));
+            int n = (u - group * units) / panels;
+            // A chunk of panels of one image: its output stays in L2 while the reduction blocks pass over it.
+            int end = Math.min(to, Math.min(group * units + (n + 1) * panels, u + chunk));
             int q0 = split(mPanels, groups, group);
             int q1 = split(mPanels, groups, group + 1);
+            if (image != null && imageInBuffer != n) {
+                columns.pad(src, n * srcImage, image);
+                imageInBuffer = n;
+            }
             if (bias != null) {
                 for (int unit = u; unit < end; unit++) {
-                    int pu = unit - group * units;
-                    int n = pu / panels;
-                    int p0 = (pu % panels) * nr;
+                    int p0 = (unit - group * units - n * panels) * nr;
                     fillBias(bias, q0 * mr, Math.min(m, q1 * mr), out, n * outImage, pixels, p0,
                             Math.min(nr, pixels - p0));
                 }
             }
-            // Each chunk of output panels stays in L2 while the reduction blocks pass over it.
             for (int b = 0; b < blocks; b++) {
                 int k0 = blockStart(k, blocks, b);
                 int kc = blockStart(k, blocks, b + 1) - k0;
                 float beta = b == 0 && !accumulate && bias == null ? 0f : 1f;
                 for (int unit = u; unit < end; unit++) {
-                    int pu = unit - group * units;
-                    int n = pu / panels;
-                    int p0 = (pu % panels) * nr;
+                    int p0 = (unit - group * units - n * panels) * nr;
                     int lanes = Math.min(nr, pixels - p0);
-                    columns.pack(src, n * srcImage, p0, lanes, k0, kc, packedB);
+                    columns.pack(image, src, n * srcImage, p0, lanes, k0, kc, packedB, laneBase);
                     for (int q = q0; q < q1; q++) {
                         long c = (n * outImage + (long) q * mr * pixels + p0) * Float.BYTES;
                         kernel.multiply(kc, a, mPad * k0 + q * mr * kc, packedB, 0, 1f, beta, out, c, pixels,
@@ -398,6 +405,8 @@ public final class SimdConv2d {
         private float[] tile = new float[0];
         private float[] outputGradient = new float[0];
         private int[] pixelOffsets = new int[0];
+        private int[] laneBase = new int[0];
+        private float[] paddedImage = new float[0];
         private float[] channelsLast = new float[0];
         private float[] weightSums = new float[0];
         private MemorySegment weightSumsSegment = MemorySegment.ofArray(weightSums);
@@ -443,6 +452,20 @@ public final class SimdConv2d {
                 pixelOffsets = new int[size];
             }
             return pixelOffsets;
+        }
+
+        int[] laneBase(int size) {
+            if (laneBase.length < size) {
+                laneBase = new int[size];
+            }
+            return laneBase;
+        }
+
+        float[] paddedImage(int size) {
+            if (paddedImage.length < size) {
+                paddedImage = new float[size];
+            }
+            return paddedImage;
         }
 
         float[] channelsLast(int size) {
