@@ -14,16 +14,15 @@ import jdk.incubator.vector.VectorSpecies;
  * ({@code dst[i·NR + j] = B[k0 + i, p0 + j]}).
  *
  * <p>One description serves both directions of the convolution. Row r has a source plane and a tap offset
- * {@code (dy[r], dx[r])}; output pixel (y, x) reads source pixel {@code ((y·mul + dy[r]) / div,
- * (x·mul + dx[r]) / div)} when both divisions are exact and the pixel lies inside the source, and zero otherwise
- * (padding, or a stride that skips it):
+ * {@code (dy[r], dx[r])}; output pixel (y, x) reads source pixel {@code (y·mul + dy[r], x·mul + dx[r])}, or zero
+ * outside the source (the padding):
  * <ul>
- *   <li>forward: rows (c, a, b), plane c, tap (a − padding, b − padding), mul = stride, div = 1;</li>
- *   <li>backward to the input: rows (o, a, b) over the output gradient, tap (padding − a, padding − b), mul = 1,
- *   div = stride: the transposed convolution, gathered instead of scattered.</li>
+ *   <li>forward: rows (c, a, b), plane c, tap (a − padding, b − padding), mul = stride;</li>
+ *   <li>backward to the input (the transposed convolution, gathered instead of scattered), one phase of input
+ *   pixels at a time ({@link #backwardInputPhase}): rows (o, a, b) over the output gradient, mul = 1.</li>
  * </ul>
  *
- * <p><b>The padded copy.</b> With div = 1, each thread first copies the image it works on into a zero-padded
+ * <p><b>The padded copy.</b> Each thread first copies the image it works on into a zero-padded
  * buffer ({@link #pad}; about 1/9 of what the panels of a 3×3 convolution read), so that source pixel (sy, sx) of
  * plane ch sits at a fixed offset and every tap is in bounds. Then {@code B[r, (y, x)] = buf[base(y, x) +
  * offset[r]]}: a panel row is one table lookup and, with mul = 1, two plain vector loads per NR lanes whenever
@@ -51,18 +50,16 @@ final class ImageColumns {
     private final int srcH;
     private final int srcW;
     private final int mul;
-    private final int div;
     private final int nr;
+    /** Per row r: the offset of its tap in the padded buffer, relative to the pixel's base. */
     private final int[] plane;
-    private final int[] dy;
-    private final int[] dx;
-    // The padded copy (div = 1): plane ch, source pixel (sy, sx) at SLACK + (ch·hp + sy + top)·wp + sx + left.
+    // The padded copy: plane ch, source pixel (sy, sx) at SLACK + (ch·hp + sy + top)·wp + sx + left.
     private final int top;
     private final int left;
     private final int hp;
     private final int wp;
 
-    private ImageColumns(int k, int gridH, int gridW, int planes, int srcH, int srcW, int mul, int div, int nr,
+    private ImageColumns(int k, int gridH, int gridW, int planes, int srcH, int srcW, int mul, int nr,
                          int[] plane, int[] dy, int[] dx) {
         this.k = k;
         this.gridH = gridH;
@@ -71,11 +68,8 @@ final class ImageColumns {
         this.srcH = srcH;
         this.srcW = srcW;
         this.mul = mul;
-        this.div = div;
         this.nr = nr;
         this.plane = plane;
-        this.dy = dy;
-        this.dx = dx;
         int minDy = 0;
         int maxDy = 0;
         int minDx = 0;
@@ -90,21 +84,20 @@ final class ImageColumns {
         this.left = -minDx;
         this.hp = top + Math.max(srcH, (gridH - 1) * mul + maxDy + 1);
         this.wp = left + Math.max(srcW, (gridW - 1) * mul + maxDx + 1);
-        if (div == 1) {
-            // From here on, plane[r] is the offset of row r's tap in the padded buffer.
-            for (int r = 0; r < k; r++) {
-                plane[r] = (plane[r] * hp + dy[r] + top) * wp + dx[r] + left;
-            }
+        // From here on, plane[r] is the offset of row r's tap in the padded buffer.
+        for (int r = 0; r < k; r++) {
+            plane[r] = (plane[r] * hp + dy[r] + top) * wp + dx[r] + left;
         }
     }
 
     /**
      * The im2col matrix of the forward convolution over input images. The tables are written into the given arrays
-     * (caller scratch, at least {@code c·kh·kw} long), which must stay untouched while the result is used.
+     * (caller scratch, at least {@code c·kh·kw} long), which must stay untouched while the result is used;
+     * {@code weight[r]} receives the offset of row r's weight in a weight tensor row ({@code r}).
      */
-    static ImageColumns forward(ConvShape s, int nr, int[] plane, int[] dy, int[] dx) {
+    static ImageColumns forward(ConvShape s, int nr, int[] plane, int[] dy, int[] dx, int[] weight) {
         if (s.isPointwise()) {
-            return pointwise(s.c(), s.h() * s.w(), nr, plane, dy, dx);
+            return pointwise(s.c(), s.h() * s.w(), 1, nr, plane, dy, dx, weight);
         }
         int r = 0;
         for (int c = 0; c < s.c(); c++) {
@@ -113,51 +106,68 @@ final class ImageColumns {
                     plane[r] = c;
                     dy[r] = a - s.padding();
                     dx[r] = b - s.padding();
+                    weight[r] = r;
                 }
             }
         }
-        return new ImageColumns(r, s.oh(), s.ow(), s.c(), s.h(), s.w(), s.stride(), 1, nr, plane, dy, dx);
+        return new ImageColumns(r, s.oh(), s.ow(), s.c(), s.h(), s.w(), s.stride(), nr, plane, dy, dx);
     }
 
     /**
-     * The matrix whose product with the rearranged weights gives the input gradient: rows (o, a, b) of the output
-     * gradient, columns the input pixels.
+     * One phase of the input gradient (the transposed convolution): the input pixels
+     * {@code (ry + stride·ty, rx + stride·tx)}, which receive only the taps {@code a ≡ ry + padding},
+     * {@code b ≡ rx + padding (mod stride)}, from output pixel {@code (ty + (ry + padding − a)/stride, ...)}. So
+     * each phase is a stride-1 gather over the output gradient: rows (o, a, b) of the phase's taps, columns the
+     * phase's {@code ceil((h − ry)/stride) × ceil((w − rx)/stride)} pixels. With stride 1 there is one phase, the
+     * whole input. {@code weight[r]} receives the offset of row r's weight {@code w[o, 0, a, b]}. Returns null
+     * when the phase has no pixels or no taps.
      */
-    static ImageColumns backwardInput(ConvShape s, int nr, int[] plane, int[] dy, int[] dx) {
+    static ImageColumns backwardInputPhase(ConvShape s, int ry, int rx, int nr, int[] plane, int[] dy, int[] dx,
+                                           int[] weight) {
+        int st = s.stride();
+        int gridH = (s.h() - ry + st - 1) / st;
+        int gridW = (s.w() - rx + st - 1) / st;
+        int a0 = (ry + s.padding()) % st;
+        int b0 = (rx + s.padding()) % st;
+        if (gridH <= 0 || gridW <= 0 || a0 >= s.kh() || b0 >= s.kw()) {
+            return null;
+        }
+        int taps = s.kh() * s.kw();
         if (s.isPointwise()) {
-            return pointwise(s.o(), s.h() * s.w(), nr, plane, dy, dx);
+            return pointwise(s.o(), s.h() * s.w(), s.c(), nr, plane, dy, dx, weight);
         }
         int r = 0;
         for (int o = 0; o < s.o(); o++) {
-            for (int a = 0; a < s.kh(); a++) {
-                for (int b = 0; b < s.kw(); b++, r++) {
+            for (int a = a0; a < s.kh(); a += st) {
+                for (int b = b0; b < s.kw(); b += st, r++) {
                     plane[r] = o;
-                    dy[r] = s.padding() - a;
-                    dx[r] = s.padding() - b;
+                    dy[r] = (ry + s.padding() - a) / st;
+                    dx[r] = (rx + s.padding() - b) / st;
+                    weight[r] = o * s.c() * taps + a * s.kw() + b;
                 }
             }
         }
-        return new ImageColumns(r, s.h(), s.w(), s.o(), s.oh(), s.ow(), 1, s.stride(), nr, plane, dy, dx);
+        return new ImageColumns(r, gridH, gridW, s.o(), s.oh(), s.ow(), 1, nr, plane, dy, dx);
     }
 
-    /** A 1×1 convolution: B is the image itself, {@code channels × pixels}, seen as one row per channel. */
-    private static ImageColumns pointwise(int channels, int pixels, int nr, int[] plane, int[] dy, int[] dx) {
+    /**
+     * A 1×1 convolution: B is the image itself, {@code channels × pixels}, seen as one row per channel; row r's
+     * weight is at {@code r·weightStride}.
+     */
+    private static ImageColumns pointwise(int channels, int pixels, int weightStride, int nr, int[] plane, int[] dy,
+                                          int[] dx, int[] weight) {
         for (int r = 0; r < channels; r++) {
             plane[r] = r;
             dy[r] = 0;
             dx[r] = 0;
+            weight[r] = r * weightStride;
         }
-        return new ImageColumns(channels, 1, pixels, channels, 1, pixels, 1, 1, nr, plane, dy, dx);
+        return new ImageColumns(channels, 1, pixels, channels, 1, pixels, 1, nr, plane, dy, dx);
     }
 
     /** Columns of B: pixels per image. */
     int pixels() {
         return gridH * gridW;
-    }
-
-    /** Whether {@link #pack} reads a padded copy made by {@link #pad} (else it reads the image itself). */
-    boolean padded() {
-        return div == 1;
     }
 
     /** Floats of the buffer {@link #pad} fills. */
@@ -184,16 +194,10 @@ final class ImageColumns {
     }
 
     /**
-     * Packs rows {@code [k0, k0 + kc)} and columns {@code [p0, p0 + lanes)} ({@code lanes ≤ NR}) into
-     * {@code dst[i·NR + j]}. {@code buf} is the padded copy of the image when {@link #padded}, else
-     * {@code src}/{@code image} give the image itself. {@code laneBase} is scratch of NR ints.
+     * Packs rows {@code [k0, k0 + kc)} and columns {@code [p0, p0 + lanes)} ({@code lanes ≤ NR}) of the image
+     * whose padded copy is {@code buf} into {@code dst[i·NR + j]}. {@code laneBase} is scratch of NR ints.
      */
-    void pack(float[] buf, MemorySegment src, long image, int p0, int lanes, int k0, int kc, float[] dst,
-              int[] laneBase) {
-        if (div != 1) {
-            packGather(src, image, p0, lanes, k0, kc, dst);
-            return;
-        }
+    void pack(float[] buf, int p0, int lanes, int k0, int kc, float[] dst, int[] laneBase) {
         int y = p0 / gridW;
         int x = p0 % gridW;
         for (int j = 0; j < lanes; j++) {
@@ -261,32 +265,5 @@ final class ImageColumns {
                 dst[d + j] = buf[laneBase[j] + at];
             }
         }
-    }
-
-    /** Element by element from the image itself, with the divisibility test of a strided transposed convolution. */
-    private void packGather(MemorySegment src, long image, int p0, int lanes, int k0, int kc, float[] dst) {
-        for (int i = 0; i < kc; i++) {
-            int r = k0 + i;
-            int d = i * nr;
-            long base = image + (long) plane[r] * srcH * srcW;
-            int y = p0 / gridW;
-            int x = p0 % gridW;
-            for (int j = 0; j < lanes; j++) {
-                dst[d + j] = tap(src, base, y * mul + dy[r], x * mul + dx[r]);
-                if (++x == gridW) {
-                    x = 0;
-                    y++;
-                }
-            }
-        }
-    }
-
-    private float tap(MemorySegment src, long base, int ty, int tx) {
-        if (ty < 0 || tx < 0 || ty % div != 0 || tx % div != 0) {
-            return 0f;
-        }
-        int sy = ty / div;
-        int sx = tx / div;
-        return sy < srcH && sx < srcW ? src.getAtIndex(F, base + (long) sy * srcW + sx) : 0f;
     }
 }
