@@ -86,6 +86,8 @@ class ConvTest {
         // Strides whose phases lack taps (kernel narrower than the stride) or pixels (input narrower than it).
         cases.add(new Case(2, 5, 10, 11, 3, 2, 3, 3, 1, true, 11));
         cases.add(new Case(1, 3, 2, 9, 4, 1, 2, 3, 0, false, 12));
+        // Images larger than one channels-last group of the weight gradient: the reduction spans several groups.
+        cases.add(new Case(3, 1, 128, 130, 2, 3, 3, 1, 1, true, 13));
         return cases.stream();
     }
 
