@@ -71,7 +71,8 @@ class ConvTest {
             cases.add(new Case(n, c, h, w, o, k[0], k[1], stride, pad, random.nextBoolean(), random.nextLong()));
         }
         // The shapes of the fast paths and their edges: a U-Net 3×3 layer, rows shorter than a micro-panel (8, 4,
-        // 1 wide), odd sizes, 1×1 as a plain GEMM, a padding wider than the input, the kernel filling the input.
+        // 1 wide), odd sizes, 1×1 as a plain GEMM, a padding wider than the input, the kernel filling the input,
+        // strided downsampling.
         cases.add(new Case(2, 16, 32, 32, 16, 3, 3, 1, 1, true, 1));
         cases.add(new Case(3, 17, 8, 8, 16, 3, 3, 1, 1, true, 2));
         cases.add(new Case(1, 5, 4, 4, 17, 3, 3, 1, 1, false, 3));
@@ -82,6 +83,11 @@ class ConvTest {
         cases.add(new Case(2, 5, 5, 5, 3, 5, 5, 1, 0, true, 8));
         cases.add(new Case(2, 16, 16, 16, 16, 3, 3, 2, 1, true, 9));
         cases.add(new Case(1, 17, 15, 13, 5, 1, 1, 2, 0, false, 10));
+        // Strides whose phases lack taps (kernel narrower than the stride) or pixels (input narrower than it).
+        cases.add(new Case(2, 5, 10, 11, 3, 2, 3, 3, 1, true, 11));
+        cases.add(new Case(1, 3, 2, 9, 4, 1, 2, 3, 0, false, 12));
+        // Images larger than one channels-last group of the weight gradient: the reduction spans several groups.
+        cases.add(new Case(3, 1, 128, 130, 2, 3, 3, 1, 1, true, 13));
         return cases.stream();
     }
 

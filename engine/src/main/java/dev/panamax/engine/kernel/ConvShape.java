@@ -159,7 +159,7 @@ public record ConvShape(int n, int c, int h, int w, int o, int kh, int kw, int s
         long k = (long) c * kh * kw;
         long kBackward = (long) o * kh * kw;
         long reduction = (long) n * oh * ow;
-        long paddedImage = paddedH * paddedW * (c + 64L);
+        long paddedImage = (paddedH + kh) * (paddedW + kw) * (Math.max(c, o) + 64L);
         if (k > Integer.MAX_VALUE / 2 || kBackward > Integer.MAX_VALUE / 2 || reduction > Integer.MAX_VALUE / 2
                 || s.inputImage() > Integer.MAX_VALUE / 2 || s.outputImage() > Integer.MAX_VALUE / 2
                 || paddedImage > Integer.MAX_VALUE / 2) {
