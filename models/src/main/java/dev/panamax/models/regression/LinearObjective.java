@@ -101,6 +101,24 @@ final class LinearObjective implements Objective.MiniBatch {
         return z > 0 ? z + Math.log1p(Math.exp(-z)) : Math.log1p(Math.exp(z));
     }
 
+    /**
+     * 1/L for an upper bound L on the Lipschitz constant of the gradient: gradient descent is stable below 2/L.
+     * L ≤ c·(1 + mean‖zᵢ‖²), where c bounds the second derivative of the row loss in the score (2 for squared
+     * error, 1/4 for the sigmoid, 1/2 for softmax) and the 1 accounts for the bias.
+     */
+    double stableLearningRate(double curvature) {
+        double sum = 0;
+        for (double[] row : data.x) {
+            double q = 0;
+            for (int j = 0; j < d; j++) {
+                double v = (row[j] - data.means[j]) / data.scales[j];
+                q += v * v;
+            }
+            sum += q;
+        }
+        return 1 / (curvature * (1 + sum / data.rows) + 2 * lambda / data.rows);
+    }
+
     @Override
     public int dimension() {
         return (d + 1) * outputs;

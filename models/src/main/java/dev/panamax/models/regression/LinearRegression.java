@@ -26,7 +26,7 @@ import java.util.Locale;
  * one learning rate suits every direction, and λ penalizes the weights of the standardized features, so that it
  * means the same for features of any scale. Coefficients are always reported in the original units.
  */
-public final class LinearRegression implements Regressor {
+public final class LinearRegression implements Regressor, FeatureNamed {
 
     /** How the weights are found. */
     public enum Solver {
@@ -128,6 +128,7 @@ public final class LinearRegression implements Regressor {
     }
 
     /** Names of the columns, used in messages and warnings only. */
+    @Override
     public LinearRegression featureNames(List<String> names) {
         this.featureNames = names == null ? null : List.copyOf(names);
         return this;
@@ -198,7 +199,8 @@ public final class LinearRegression implements Regressor {
         try (DesignMatrix data = DesignMatrix.of(x, standardize, standardize, null)) {
             LinearObjective objective = new LinearObjective(engine, data, 1, lambda, LinearObjective.squaredError(t));
             double[] theta = new double[objective.dimension()];
-            LossMonitor monitor = new LossMonitor(solver.title(), rate, limit, scale * scale, progress);
+            LossMonitor monitor = new LossMonitor(solver.title(), rate, limit, scale * scale, progress)
+                    .advice(objective.stableLearningRate(2), standardize);
             warnings.forEach(monitor::warn);
             report = switch (solver) {
                 case GRADIENT_DESCENT -> GradientMethods.gradientDescent(objective, theta, rate, limit, tolerance, monitor);

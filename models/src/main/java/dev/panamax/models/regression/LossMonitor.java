@@ -21,6 +21,8 @@ final class LossMonitor {
     private final int maxIterations;
     private final double lossScale;
     private final ProgressListener progress;
+    private double stableRate = Double.NaN;
+    private boolean standardized = true;
     private final List<Double> losses = new ArrayList<>();
     private final List<String> warnings = new ArrayList<>();
 
@@ -36,6 +38,17 @@ final class LossMonitor {
         this.progress = progress == null ? ProgressListener.NONE : progress;
     }
 
+    /**
+     * What the divergence message suggests: a learning rate that is stable for this data (for gradient descent on
+     * a loss whose gradient is L-Lipschitz, anything below 2/L; the caller passes 1/L), and whether standardizing
+     * the features would help.
+     */
+    LossMonitor advice(double stableRate, boolean standardized) {
+        this.stableRate = stableRate;
+        this.standardized = standardized;
+        return this;
+    }
+
     /** Records the loss after iteration {@code iteration} (0 = the start); throws if the run diverged. */
     void record(int iteration, double loss, double[] theta) {
         boolean finite = Double.isFinite(loss);
@@ -46,9 +59,12 @@ final class LossMonitor {
         if (!finite || (iteration > 0 && loss > BLOW_UP * start && start > 0)) {
             String what = finite ? String.format(Locale.ROOT, "the loss grew from %.4g to %.4g", start * lossScale,
                     loss * lossScale) : "the loss or the parameters became " + (Double.isNaN(loss) ? "NaN" : "infinite");
-            String advice = Double.isNaN(learningRate) ? ""
-                    : String.format(Locale.ROOT, "; the learning rate %s is too large for this data: try %s", format(learningRate),
-                    format(learningRate / 10)) + " or standardize the features";
+            String advice = "";
+            if (!Double.isNaN(learningRate)) {
+                double suggestion = Double.isNaN(stableRate) ? learningRate / 10 : Math.min(stableRate, learningRate / 2);
+                advice = "; the learning rate " + format(learningRate) + " is too large for this data: try "
+                        + format(suggestion) + " or less" + (standardized ? "" : ", or standardize the features");
+            }
             throw new DivergenceException(solver + " diverged at iteration " + iteration + ": " + what + advice);
         }
         losses.add(loss * lossScale);
