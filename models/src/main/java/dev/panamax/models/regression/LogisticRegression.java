@@ -125,7 +125,10 @@ public final class LogisticRegression implements Classifier, FeatureNamed {
         double rate = !Double.isNaN(learningRate) ? learningRate : solver == Solver.ADAGRAD ? 1.0 : 0.5;
         int limit = maxIterations > 0 ? maxIterations : solver == Solver.LBFGS ? 1000 : 10_000;
         double tol = !Double.isNaN(tolerance) ? tolerance : solver == Solver.LBFGS ? 1e-9 : 1e-6;
-        try (DesignMatrix data = DesignMatrix.of(x, standardize, standardize, null)) {
+        // L-BFGS always works on centered features: that only moves the intercept (b' = b + w·mean, and λ does not
+        // see b), but keeps the float32 logits small, so the loss resolves differences well below 1e-6.
+        boolean center = standardize || solver == Solver.LBFGS;
+        try (DesignMatrix data = DesignMatrix.of(x, center, standardize, null)) {
             LinearObjective objective = new LinearObjective(engine, data, outputs, lambda,
                     classes == 2 ? LinearObjective.sigmoidCrossEntropy(y) : LinearObjective.softmaxCrossEntropy(y));
             double[] theta = new double[objective.dimension()];

@@ -59,13 +59,7 @@ final class LossMonitor {
         if (!finite || (iteration > 0 && loss > BLOW_UP * start && start > 0)) {
             String what = finite ? String.format(Locale.ROOT, "the loss grew from %.4g to %.4g", start * lossScale,
                     loss * lossScale) : "the loss or the parameters became " + (Double.isNaN(loss) ? "NaN" : "infinite");
-            String advice = "";
-            if (!Double.isNaN(learningRate)) {
-                double suggestion = Double.isNaN(stableRate) ? learningRate / 10 : Math.min(stableRate, learningRate / 2);
-                advice = "; the learning rate " + format(learningRate) + " is too large for this data: try "
-                        + format(suggestion) + " or less" + (standardized ? "" : ", or standardize the features");
-            }
-            throw new DivergenceException(solver + " diverged at iteration " + iteration + ": " + what + advice);
+            throw diverged("diverged at iteration " + iteration + ": " + what);
         }
         losses.add(loss * lossScale);
         if (iteration > 0) {
@@ -73,13 +67,32 @@ final class LossMonitor {
         }
     }
 
+    /** The divergence error, with a learning rate that would be stable. */
+    private DivergenceException diverged(String what) {
+        String advice = "";
+        if (!Double.isNaN(learningRate)) {
+            double suggestion = Double.isNaN(stableRate) ? learningRate / 10 : Math.min(stableRate, learningRate / 2);
+            advice = "; the learning rate " + format(learningRate) + " is too large for this data: try "
+                    + format(suggestion) + " or less" + (standardized ? "" : ", or standardize the features");
+        }
+        return new DivergenceException(solver + " " + what + advice);
+    }
+
     void warn(String warning) {
         warnings.add(warning);
     }
 
-    /** The report; warns when the run ended without converging or above its starting loss. */
+    /**
+     * The report; warns when the run ended without converging or above its starting loss. Ending at more than
+     * twice the starting loss is divergence too: a loss with bounded slope (the log-loss) does not blow up under
+     * too large a step, it oscillates far above where it started.
+     */
     SolverReport report(int iterations, boolean converged, String hint) {
         double[] history = losses.stream().mapToDouble(Double::doubleValue).toArray();
+        if (history.length > 1 && history[history.length - 1] > 2 * history[0]) {
+            throw diverged(String.format(Locale.ROOT, "did not converge: after %d iterations the loss is %.4g, "
+                    + "more than twice the %.4g it started at", iterations, history[history.length - 1], history[0]));
+        }
         if (!converged) {
             warnings.add(solver + " stopped after " + iterations + " iterations without meeting its convergence test"
                     + (hint.isEmpty() ? "" : "; " + hint));
