@@ -46,10 +46,13 @@ final class ModelRuns {
             throw new IllegalArgumentException("--test-fraction must be in [0, 1) (0 fits on every row), got "
                     + testFraction);
         }
+        if (rows < 2) {
+            throw new IllegalArgumentException("the data has " + rows + " row; fitting needs at least 2 rows");
+        }
         try {
             return TrainTestSplit.of(rows, testFraction, seed);
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("--test-fraction " + testFraction + ": " + rows + " rows leave "
+            throw new IllegalArgumentException("--test-fraction " + testFraction + " of " + rows + " rows leaves "
                     + "fewer than 2 for training; lower it (0 fits on every row)", e);
         }
     }
