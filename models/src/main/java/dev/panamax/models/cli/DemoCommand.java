@@ -5,24 +5,47 @@ import dev.panamax.engine.Backends;
 import dev.panamax.engine.ScalarBackend;
 import dev.panamax.engine.Tensor;
 import dev.panamax.engine.parallel.WorkerPool;
+import dev.panamax.models.regression.Classifier;
+import dev.panamax.models.regression.Dataset;
+import dev.panamax.models.regression.DemoData;
+import dev.panamax.models.regression.GaussianGenerativeClassifier;
+import dev.panamax.models.regression.GaussianNaiveBayes;
+import dev.panamax.models.regression.LinearRegression;
+import dev.panamax.models.regression.LogisticRegression;
+import dev.panamax.models.regression.Metrics;
+import dev.panamax.models.regression.PolynomialFeatures;
+import dev.panamax.models.regression.RegressionPipeline;
+import dev.panamax.models.regression.TrainTestSplit;
 import java.lang.foreign.Arena;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.Callable;
+import java.util.function.Supplier;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
 
 /**
- * The main demo: what the engine does today. It multiplies random matrices with the scalar reference and the
- * chosen backend, checks that they agree, and shows the speed-up. A quick look, not a benchmark: the JMH numbers
- * come from {@code ./panamax bench}.
+ * The main demo, in the course's order. First regression on the embedded Pokémon CP data: the degree × λ sweep
+ * that shows overfitting and how L2 regularization tames it. Then classification of water against normal types:
+ * logistic regression with its decision boundary, and the generative models beside it. Last, the engine itself:
+ * matrices multiplied by the scalar reference and the chosen backend, checked against each other, with the
+ * speed-up (a quick look; the JMH numbers come from {@code ./panamax bench}).
  */
-@Command(name = "demo", description = "Multiply matrices with the scalar reference and the SIMD backend; compare.")
+@Command(name = "demo", description = {"The course's regression and classification lessons on the embedded data,",
+    "then a GEMM comparison of the scalar reference and the SIMD backend."})
 final class DemoCommand implements Callable<Integer> {
 
     @ParentCommand
     private PanamaxCommand parent;
 
-    @Option(names = "--sizes", split = ",", defaultValue = "128,256,512,1024",
+    @Option(names = "--out", defaultValue = "runs/demo", paramLabel = "DIR",
+            description = "Directory for the charts (default: ${DEFAULT-VALUE}).")
+    Path out;
+
+    @Option(names = "--sizes", split = ",", defaultValue = "128,512,1024",
             description = "Square matrix sizes to multiply (default: ${DEFAULT-VALUE}).")
     int[] sizes;
 
@@ -37,8 +60,74 @@ final class DemoCommand implements Callable<Integer> {
             }
         }
         Backend backend = Backends.select(parent.backend);
+        regression();
+        classification();
+        System.out.println();
+        System.out.println("3. The engine under both: C = A·B, scalar reference against the " + backend.name() + " backend");
+        gemm(backend);
+        return 0;
+    }
+
+    /** The overfitting table, then what the species adds. */
+    private void regression() {
+        System.out.println("1. Regression (course ch. 2): predict a Pokémon's CP after evolution");
+        System.out.println();
+        RegressCommand sweep = new RegressCommand();
+        new CommandLine(sweep).parseArgs("--sweep", "--out", out.resolve("regress").toString());
+        sweep.parent = parent;
+        sweep.call();
+        Dataset withSpecies = Dataset.forRegression(DemoData.pokemonCp(), RegressCommand.EMBEDDED_TARGET,
+                List.of("cp_before", "species"), List.of("species"));
+        TrainTestSplit split = TrainTestSplit.of(withSpecies.rows(), sweep.testFraction, sweep.seed);
+        RegressionPipeline bySpecies = new RegressionPipeline(new LinearRegression()
+                .backend(Backends.select(parent.backend)), new PolynomialFeatures(2));
+        bySpecies.fit(TrainTestSplit.rows(withSpecies.x(), split.train()),
+                TrainTestSplit.values(withSpecies.y(), split.train()));
+        double rmse = Metrics.rmse(TrainTestSplit.values(withSpecies.y(), split.test()),
+                bySpecies.predict(TrainTestSplit.rows(withSpecies.x(), split.test())));
+        System.out.printf(Locale.ROOT, "  Higher degrees fit the training rows better and the test rows worse; λ "
+                + "trades the two.%n  What CP alone cannot see is the species: with it (one-hot, and a CP slope per "
+                + "species)%n  the test RMSE is %.1f. Try: ./panamax regress --features cp_before,species "
+                + "--one-hot species --degree 2%n", rmse);
+    }
+
+    /** Logistic regression with its report and boundary, then every classifier on two and on six features. */
+    private void classification() {
+        System.out.println();
+        System.out.println("2. Classification (course ch. 3-4): water or normal type?");
+        System.out.println();
+        ClassifyCommand logistic = new ClassifyCommand();
+        new CommandLine(logistic).parseArgs("--out", out.resolve("classify").toString());
+        logistic.parent = parent;
+        logistic.call();
+        System.out.println();
+        System.out.println("  Test accuracy of each classifier (same split):");
+        System.out.printf(Locale.ROOT, "  %-52s %16s %14s%n", "", "defense, sp_def", "all 6 stats");
+        List<Supplier<Classifier>> models = List.of(
+                () -> new LogisticRegression().standardize(true),
+                () -> new GaussianGenerativeClassifier(),
+                () -> new GaussianGenerativeClassifier().covariance(GaussianGenerativeClassifier.Covariance.PER_CLASS),
+                GaussianNaiveBayes::new);
+        for (Supplier<Classifier> model : models) {
+            StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "  %-52s",
+                    ClassifyCommand.title(model.get())));
+            for (List<String> features : List.of(ClassifyCommand.EMBEDDED_FEATURES, List.<String>of())) {
+                Dataset data = Dataset.forClassification(DemoData.pokemonTypes(), ClassifyCommand.EMBEDDED_TARGET,
+                        features, null);
+                TrainTestSplit split = TrainTestSplit.of(data.rows(), logistic.testFraction, logistic.seed);
+                Classifier c = model.get().fit(TrainTestSplit.rows(data.x(), split.train()),
+                        TrainTestSplit.values(data.classes(), split.train()));
+                double accuracy = c.score(TrainTestSplit.rows(data.x(), split.test()),
+                        TrainTestSplit.values(data.classes(), split.test()));
+                line.append(String.format(Locale.ROOT, " %" + (features.isEmpty() ? 14 : 16) + ".3f", accuracy));
+            }
+            System.out.println(line);
+        }
+    }
+
+    private void gemm(Backend backend) {
         Backend scalar = new ScalarBackend();
-        System.out.printf("Panamax demo: C = A·B on %s, %d threads%n", backend, WorkerPool.shared().threads());
+        System.out.printf("   on %s, %d threads%n", backend, WorkerPool.shared().threads());
         System.out.printf("%8s %14s %14s %10s %16s%n", "n", "scalar GF/s", backend.name() + " GF/s", "speed-up",
                 "max |diff|/|C|");
         for (int n : sizes) {
@@ -67,7 +156,6 @@ final class DemoCommand implements Callable<Integer> {
             }
         }
         System.out.println("Benchmarks with JMH, against OpenBLAS and the machine's peak: ./panamax bench");
-        return 0;
     }
 
     /**

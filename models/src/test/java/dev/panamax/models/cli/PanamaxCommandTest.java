@@ -7,24 +7,35 @@ import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 class PanamaxCommandTest {
 
+    @TempDir
+    Path dir;
+
     @Test
-    void demoComparesBackendsAndReportsAgreement() {
+    void demoRunsTheCourseLessonsThenComparesBackends() {
         PrintStream original = System.out;
         ByteArrayOutputStream captured = new ByteArrayOutputStream();
         System.setOut(new PrintStream(captured, true));
         int exit;
         try {
-            exit = PanamaxCommand.commandLine().execute("demo", "--sizes", "33,64", "--seconds", "0.05");
+            exit = PanamaxCommand.commandLine().execute("demo", "--sizes", "33,64", "--seconds", "0.05", "--out",
+                    dir.toString());
         } finally {
             System.setOut(original);
         }
         String out = captured.toString();
         assertEquals(0, exit, out);
+        assertTrue(out.indexOf("1. Regression") < out.indexOf("2. Classification")
+                && out.indexOf("2. Classification") < out.indexOf("3. The engine"), out);
+        assertTrue(out.contains("lowest test RMSE") && out.contains("confusion matrix"), out);
+        assertTrue(Files.exists(dir.resolve("regress/sweep.png")) && Files.exists(dir.resolve("classify/boundary.png")));
         assertTrue(out.contains("simd GF/s"), out);
         // Each row ends with the relative difference to the scalar reference; float GEMM agrees to ~1e-6.
         for (String line : out.split("\n")) {
