@@ -140,8 +140,7 @@ final class RegressCommand implements Callable<Integer> {
         Backend backend = backend();
         Regressor model = model(solverKind, degree, lambda, backend, data.featureNames(), !json);
         model.fit(rows.xTrain, rows.yTrain);
-        LinearRegression linear = model instanceof RegressionPipeline p ? (LinearRegression) p.model()
-                : (LinearRegression) model;
+        LinearRegression linear = linearOf(model);
         List<String> coefficientNames = model instanceof RegressionPipeline p ? p.featureNames(data.featureNames())
                 : data.featureNames();
         SolverReport report = linear.report();
@@ -221,6 +220,11 @@ final class RegressCommand implements Callable<Integer> {
                 ? new FeatureTransform[] {new StandardScaler(), new PolynomialFeatures(deg)}
                 : new FeatureTransform[] {new PolynomialFeatures(deg)};
         return new RegressionPipeline(linear, steps).inputNames(names);
+    }
+
+    /** The linear model itself, inside its pipeline when there is one. */
+    private static LinearRegression linearOf(Regressor model) {
+        return (LinearRegression) (model instanceof RegressionPipeline p ? p.model() : model);
     }
 
     static Map<String, Object> metrics(double[] y, double[] predicted) {
@@ -359,8 +363,7 @@ final class RegressCommand implements Callable<Integer> {
             for (int b = 0; b < lambdas.length; b++) {
                 Regressor model = model(solverKind, degrees[a], lambdas[b], backend, data.featureNames(), false);
                 model.fit(rows.xTrain, rows.yTrain);
-                LinearRegression linear = model instanceof RegressionPipeline p ? (LinearRegression) p.model()
-                        : (LinearRegression) model;
+                LinearRegression linear = linearOf(model);
                 for (String w : linear.report().warnings()) {
                     warnings.add("degree " + degrees[a] + ", λ = " + ModelRuns.number(lambdas[b]) + ": " + w);
                 }
