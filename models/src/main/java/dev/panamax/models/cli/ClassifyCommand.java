@@ -30,7 +30,7 @@ import picocli.CommandLine.ParentCommand;
  * embedded water-or-normal Pokémon data); reports accuracy, log-loss and the confusion matrix on the training and
  * held-out rows, and draws the decision boundary of two-feature data.
  */
-@Command(name = "classify", sortOptions = false,
+@Command(name = "classify", sortOptions = false, mixinStandardHelpOptions = true,
         description = {"Fit a classifier (logistic regression, Gaussian generative, naive Bayes); report accuracy,",
             "log-loss and the confusion matrix. Without --csv it uses the embedded Pokémon type data (synthetic):",
             "water or normal from defense and sp_defense."})

@@ -31,7 +31,7 @@ import picocli.CommandLine.ParentCommand;
  * Pokémon CP data, and reports coefficients and train/test errors; {@code --sweep} fits every degree and λ and
  * prints the course's overfitting table.
  */
-@Command(name = "regress", sortOptions = false,
+@Command(name = "regress", sortOptions = false, mixinStandardHelpOptions = true,
         description = {"Fit linear, polynomial or ridge regression; report coefficients and train/test error.",
             "Without --csv it uses the embedded Pokémon CP data (synthetic): cp_after from cp_before."})
 final class RegressCommand implements Callable<Integer> {
