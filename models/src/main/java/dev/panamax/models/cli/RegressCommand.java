@@ -108,7 +108,7 @@ final class RegressCommand implements Callable<Integer> {
             return sweep(data, rows, solverKind, result, stdout);
         }
         Backend backend = backend();
-        Regressor model = model(solverKind, degree, lambda, backend, data.featureNames(), !options.json);
+        Regressor model = model(solverKind, degree, lambda, backend, data.featureNames());
         model.fit(rows.xTrain, rows.yTrain);
         LinearRegression linear = linearOf(model);
         List<String> coefficientNames = model instanceof RegressionPipeline p ? p.featureNames(data.featureNames())
@@ -171,7 +171,7 @@ final class RegressCommand implements Callable<Integer> {
      * the powers of large values from becoming nearly parallel columns).
      */
     private Regressor model(LinearRegression.Solver solverKind, int deg, double lam, Backend backend,
-                            List<String> names, boolean showProgress) {
+                            List<String> names) {
         LinearRegression linear = new LinearRegression().solver(solverKind).lambda(lam).standardize(standardize)
                 .batchSize(batchSize).seed(options.seed).backend(backend);
         if (learningRate != null) {
@@ -331,7 +331,7 @@ final class RegressCommand implements Callable<Integer> {
         int bestL = 0;
         for (int a = 0; a < degrees.length; a++) {
             for (int b = 0; b < lambdas.length; b++) {
-                Regressor model = model(solverKind, degrees[a], lambdas[b], backend, data.featureNames(), false);
+                Regressor model = model(solverKind, degrees[a], lambdas[b], backend, data.featureNames());
                 model.fit(rows.xTrain, rows.yTrain);
                 LinearRegression linear = linearOf(model);
                 for (String w : linear.report().warnings()) {
