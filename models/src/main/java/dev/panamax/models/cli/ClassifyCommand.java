@@ -14,7 +14,6 @@ import dev.panamax.models.regression.Metrics;
 import dev.panamax.models.regression.SolverReport;
 import dev.panamax.models.regression.TrainTestSplit;
 import java.io.PrintStream;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -22,6 +21,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
 
@@ -30,7 +30,7 @@ import picocli.CommandLine.ParentCommand;
  * embedded water-or-normal Pokémon data); reports accuracy, log-loss and the confusion matrix on the training and
  * held-out rows, and draws the decision boundary of two-feature data.
  */
-@Command(name = "classify", sortOptions = false,
+@Command(name = "classify", sortOptions = false, mixinStandardHelpOptions = true,
         description = {"Fit a classifier (logistic regression, Gaussian generative, naive Bayes); report accuracy,",
             "log-loss and the confusion matrix. Without --csv it uses the embedded Pokémon type data (synthetic):",
             "water or normal from defense and sp_defense."})
@@ -42,19 +42,8 @@ final class ClassifyCommand implements Callable<Integer> {
     @ParentCommand
     PanamaxCommand parent;
 
-    @Option(names = "--csv", paramLabel = "FILE", description = "CSV file with a header row (default: embedded data).")
-    Path csv;
-
-    @Option(names = "--target", paramLabel = "COLUMN", description = "The class label column (embedded: type).")
-    String target;
-
-    @Option(names = "--features", split = ",", paramLabel = "COLUMN",
-            description = "Feature columns (default: every other column; embedded: defense,sp_defense).")
-    List<String> features;
-
-    @Option(names = "--one-hot", split = ",", paramLabel = "COLUMN",
-            description = "Categorical feature columns to one-hot encode.")
-    List<String> oneHot;
+    @Mixin
+    DataOptions options;
 
     @Option(names = "--model", defaultValue = "logistic",
             description = "logistic, gaussian or naive-bayes (default: ${DEFAULT-VALUE}).")
@@ -81,31 +70,12 @@ final class ClassifyCommand implements Callable<Integer> {
             description = "Logistic regression on standardized features (default: on).")
     boolean standardize;
 
-    @Option(names = "--test-fraction", defaultValue = "0.25",
-            description = "Fraction of rows held out for testing, 0 = fit on all (default: ${DEFAULT-VALUE}).")
-    double testFraction;
-
-    @Option(names = "--seed", defaultValue = "42", description = "Seed of the split (default: ${DEFAULT-VALUE}).")
-    long seed;
-
-    @Option(names = "--json", description = "Print one JSON object instead of the report.")
-    boolean json;
-
-    @Option(names = "--out", defaultValue = "runs/classify", paramLabel = "DIR",
-            description = "Directory for the PNG charts (default: ${DEFAULT-VALUE}).")
-    Path out;
-
-    @Option(names = "--no-plots", description = "Do not write PNG charts.")
-    boolean noPlots;
-
-    @Option(names = "--write-demo-csv", paramLabel = "FILE", description = "Write the embedded data to FILE and exit.")
-    Path writeDemoCsv;
 
     @Override
     public Integer call() {
         PrintStream stdout = System.out;
-        if (writeDemoCsv != null) {
-            ModelRuns.writeDemoCsv(writeDemoCsv, DemoData.pokemonTypesCsv(), "the Pokémon type data", stdout);
+        if (options.writeDemoCsv != null) {
+            ModelRuns.writeDemoCsv(options.writeDemoCsv, DemoData.pokemonTypesCsv(), "the Pokémon type data", stdout);
             return 0;
         }
         String kind = model.trim().toLowerCase(Locale.ROOT);
@@ -113,11 +83,11 @@ final class ClassifyCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--model '" + model + "' is unknown; choose logistic, gaussian or "
                     + "naive-bayes");
         }
-        var table = ModelRuns.table(csv, DemoData::pokemonTypes);
-        String targetName = ModelRuns.target(target, csv, EMBEDDED_TARGET, table);
-        List<String> featureNames = features != null ? features : csv == null ? EMBEDDED_FEATURES : null;
-        Dataset data = Dataset.forClassification(table, targetName, featureNames, oneHot);
-        TrainTestSplit split = ModelRuns.split(data.rows(), testFraction, seed);
+        var table = options.table(DemoData::pokemonTypes);
+        String targetName = options.target(EMBEDDED_TARGET, table);
+        List<String> featureNames = options.features(EMBEDDED_FEATURES);
+        Dataset data = Dataset.forClassification(table, targetName, featureNames, options.oneHot);
+        TrainTestSplit split = options.split(data.rows());
         double[][] xTrain = TrainTestSplit.rows(data.x(), split.train());
         int[] yTrain = TrainTestSplit.values(data.classes(), split.train());
         double[][] xTest = TrainTestSplit.rows(data.x(), split.test());
@@ -137,7 +107,7 @@ final class ClassifyCommand implements Callable<Integer> {
         result.put("features", names);
         result.put("classes", labels);
         result.put("rows", ModelRuns.map("train", xTrain.length, "test", xTest.length));
-        result.put("seed", seed);
+        result.put("seed", options.seed);
         Map<String, Object> settings = new LinkedHashMap<>();
         settings.put("kind", title(classifier));
         if (classifier instanceof LogisticRegression) {
@@ -153,10 +123,10 @@ final class ClassifyCommand implements Callable<Integer> {
         result.put("train", metrics(classifier, xTrain, yTrain, labels.size()));
         result.put("test", xTest.length > 0 ? metrics(classifier, xTest, yTest, labels.size()) : null);
         result.put("warnings", report == null ? List.of() : report.warnings());
-        List<String> plots = noPlots ? List.of()
+        List<String> plots = options.noPlots ? List.of()
                 : ModelRuns.writing(() -> plots(data, classifier, report));
         result.put("plots", plots);
-        if (json) {
+        if (options.json) {
             stdout.print(Json.write(result));
         } else {
             printReport(stdout, result, report, labels);
@@ -301,13 +271,13 @@ final class ClassifyCommand implements Callable<Integer> {
                     .xLabel(data.featureNames().get(0)).yLabel(data.featureNames().get(1))
                     .classes(data.classLabels()).classifier(classifier::predictProba)
                     .points(data.x(), data.classes())
-                    .write(out.resolve("boundary.png")).toString());
+                    .write(options.out("classify").resolve("boundary.png")).toString());
         }
         if (report != null && report.lossHistory().length > 1) {
             written.add(new LineChart("Training loss: logistic regression, " + report.solver())
                     .xLabel("iteration").yLabel("cross-entropy + λ‖w‖²/n").logY(true)
                     .line(report.solver(), report.lossHistory())
-                    .write(out.resolve("loss.png")).toString());
+                    .write(options.out("classify").resolve("loss.png")).toString());
         }
         return written;
     }
@@ -317,7 +287,7 @@ final class ClassifyCommand implements Callable<Integer> {
         Map<String, Object> counts = (Map<String, Object>) result.get("rows");
         Map<String, Object> settings = (Map<String, Object>) result.get("model");
         o.printf(Locale.ROOT, "%s on %s%n", capitalized((String) settings.get("kind")), result.get("data"));
-        o.printf(Locale.ROOT, "  rows     %d train, %d test (seed %d)%n", counts.get("train"), counts.get("test"), seed);
+        o.printf(Locale.ROOT, "  rows     %d train, %d test (seed %d)%n", counts.get("train"), counts.get("test"), options.seed);
         o.printf(Locale.ROOT, "  classes  %s%n", String.join(", ", labels));
         if (report != null) {
             o.printf(Locale.ROOT, "  solver   %s, %d iterations%s; λ = %s%n", report.solver(), report.iterations(),

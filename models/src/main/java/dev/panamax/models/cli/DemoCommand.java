@@ -78,7 +78,7 @@ final class DemoCommand implements Callable<Integer> {
         sweep.call();
         Dataset withSpecies = Dataset.forRegression(DemoData.pokemonCp(), RegressCommand.EMBEDDED_TARGET,
                 List.of("cp_before", "species"), List.of("species"));
-        TrainTestSplit split = TrainTestSplit.of(withSpecies.rows(), sweep.testFraction, sweep.seed);
+        TrainTestSplit split = TrainTestSplit.of(withSpecies.rows(), sweep.options.testFraction, sweep.options.seed);
         RegressionPipeline bySpecies = new RegressionPipeline(new LinearRegression()
                 .backend(Backends.select(parent.backend)), new PolynomialFeatures(2));
         bySpecies.fit(TrainTestSplit.rows(withSpecies.x(), split.train()),
@@ -114,7 +114,7 @@ final class DemoCommand implements Callable<Integer> {
             for (List<String> features : List.of(ClassifyCommand.EMBEDDED_FEATURES, List.<String>of())) {
                 Dataset data = Dataset.forClassification(DemoData.pokemonTypes(), ClassifyCommand.EMBEDDED_TARGET,
                         features, null);
-                TrainTestSplit split = TrainTestSplit.of(data.rows(), logistic.testFraction, logistic.seed);
+                TrainTestSplit split = TrainTestSplit.of(data.rows(), logistic.options.testFraction, logistic.options.seed);
                 Classifier c = model.get().fit(TrainTestSplit.rows(data.x(), split.train()),
                         TrainTestSplit.values(data.classes(), split.train()));
                 double accuracy = c.score(TrainTestSplit.rows(data.x(), split.test()),

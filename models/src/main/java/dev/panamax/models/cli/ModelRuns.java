@@ -1,8 +1,6 @@
 package dev.panamax.models.cli;
 
-import dev.panamax.models.regression.CsvTable;
 import dev.panamax.models.regression.ProgressListener;
-import dev.panamax.models.regression.TrainTestSplit;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
@@ -14,47 +12,13 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.function.Supplier;
 
-/** What the regress and classify commands share: data loading, the split, progress lines, output files, numbers. */
+/** What the regress and classify commands share besides their options: progress lines, output files, numbers. */
 final class ModelRuns {
 
     /** Progress lines of a long fit are at least this far apart. */
     static final long PROGRESS_INTERVAL_NANOS = 2_000_000_000L;
 
     private ModelRuns() {
-    }
-
-    /** The CSV file when given, else the embedded demo data. */
-    static CsvTable table(Path csv, Supplier<CsvTable> embedded) {
-        return csv == null ? embedded.get() : CsvTable.read(csv);
-    }
-
-    /** The target column: the option when given, else the embedded data's, else an error listing the columns. */
-    static String target(String option, Path csv, String embeddedTarget, CsvTable table) {
-        if (option != null) {
-            return option;
-        }
-        if (csv == null) {
-            return embeddedTarget;
-        }
-        throw new IllegalArgumentException("--target is required with --csv; the columns of " + csv + " are: "
-                + String.join(", ", table.header()));
-    }
-
-    /** The seeded hold-out split, with the option named in its errors. */
-    static TrainTestSplit split(int rows, double testFraction, long seed) {
-        if (!(testFraction >= 0 && testFraction < 1)) {
-            throw new IllegalArgumentException("--test-fraction must be in [0, 1) (0 fits on every row), got "
-                    + testFraction);
-        }
-        if (rows < 2) {
-            throw new IllegalArgumentException("the data has " + rows + " row; fitting needs at least 2 rows");
-        }
-        try {
-            return TrainTestSplit.of(rows, testFraction, seed);
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("--test-fraction " + testFraction + " of " + rows + " rows leaves "
-                    + "fewer than 2 for training; lower it (0 fits on every row)", e);
-        }
     }
 
     /** Prints "iteration i/n  loss L" to {@code err}, at most every two seconds, so long fits show they move. */

@@ -15,7 +15,6 @@ import dev.panamax.models.regression.SolverReport;
 import dev.panamax.models.regression.StandardScaler;
 import dev.panamax.models.regression.TrainTestSplit;
 import java.io.PrintStream;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -23,6 +22,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
 
@@ -31,7 +31,7 @@ import picocli.CommandLine.ParentCommand;
  * Pokémon CP data, and reports coefficients and train/test errors; {@code --sweep} fits every degree and λ and
  * prints the course's overfitting table.
  */
-@Command(name = "regress", sortOptions = false,
+@Command(name = "regress", sortOptions = false, mixinStandardHelpOptions = true,
         description = {"Fit linear, polynomial or ridge regression; report coefficients and train/test error.",
             "Without --csv it uses the embedded Pokémon CP data (synthetic): cp_after from cp_before."})
 final class RegressCommand implements Callable<Integer> {
@@ -42,19 +42,8 @@ final class RegressCommand implements Callable<Integer> {
     @ParentCommand
     PanamaxCommand parent;
 
-    @Option(names = "--csv", paramLabel = "FILE", description = "CSV file with a header row (default: embedded data).")
-    Path csv;
-
-    @Option(names = "--target", paramLabel = "COLUMN", description = "The column to predict (embedded: cp_after).")
-    String target;
-
-    @Option(names = "--features", split = ",", paramLabel = "COLUMN",
-            description = "Feature columns (default: every other column; embedded: cp_before).")
-    List<String> features;
-
-    @Option(names = "--one-hot", split = ",", paramLabel = "COLUMN",
-            description = "Categorical feature columns to one-hot encode (e.g. species).")
-    List<String> oneHot;
+    @Mixin
+    DataOptions options;
 
     @Option(names = "--degree", defaultValue = "1", description = "Polynomial degree (default: ${DEFAULT-VALUE}).")
     int degree;
@@ -79,13 +68,6 @@ final class RegressCommand implements Callable<Integer> {
             description = "Standardize features (λ then penalizes standardized weights; default: on).")
     boolean standardize;
 
-    @Option(names = "--test-fraction", defaultValue = "0.25",
-            description = "Fraction of rows held out for testing, 0 = fit on all (default: ${DEFAULT-VALUE}).")
-    double testFraction;
-
-    @Option(names = "--seed", defaultValue = "42", description = "Seed of the split and of SGD (default: ${DEFAULT-VALUE}).")
-    long seed;
-
     @Option(names = "--sweep", description = "Fit every --degrees × --lambdas; print and plot train/test error.")
     boolean sweep;
 
@@ -97,35 +79,23 @@ final class RegressCommand implements Callable<Integer> {
             description = "λ values of the sweep (default: ${DEFAULT-VALUE}).")
     double[] lambdas;
 
-    @Option(names = "--json", description = "Print one JSON object instead of the report.")
-    boolean json;
-
-    @Option(names = "--out", defaultValue = "runs/regress", paramLabel = "DIR",
-            description = "Directory for the PNG charts (default: ${DEFAULT-VALUE}).")
-    Path out;
-
-    @Option(names = "--no-plots", description = "Do not write PNG charts.")
-    boolean noPlots;
-
-    @Option(names = "--write-demo-csv", paramLabel = "FILE", description = "Write the embedded data to FILE and exit.")
-    Path writeDemoCsv;
 
     @Override
     public Integer call() {
         PrintStream stdout = System.out;
-        if (writeDemoCsv != null) {
-            ModelRuns.writeDemoCsv(writeDemoCsv, DemoData.pokemonCpCsv(), "the Pokémon CP data", stdout);
+        if (options.writeDemoCsv != null) {
+            ModelRuns.writeDemoCsv(options.writeDemoCsv, DemoData.pokemonCpCsv(), "the Pokémon CP data", stdout);
             return 0;
         }
         if (degree < 1) {
             throw new IllegalArgumentException("--degree must be >= 1, got " + degree);
         }
         LinearRegression.Solver solverKind = LinearRegression.Solver.parse(solver);
-        var table = ModelRuns.table(csv, DemoData::pokemonCp);
-        String targetName = ModelRuns.target(target, csv, EMBEDDED_TARGET, table);
-        List<String> featureNames = features != null ? features : csv == null ? EMBEDDED_FEATURES : null;
-        Dataset data = Dataset.forRegression(table, targetName, featureNames, oneHot);
-        TrainTestSplit split = ModelRuns.split(data.rows(), testFraction, seed);
+        var table = options.table(DemoData::pokemonCp);
+        String targetName = options.target(EMBEDDED_TARGET, table);
+        List<String> featureNames = options.features(EMBEDDED_FEATURES);
+        Dataset data = Dataset.forRegression(table, targetName, featureNames, options.oneHot);
+        TrainTestSplit split = options.split(data.rows());
         Rows rows = new Rows(data, split);
         Map<String, Object> result = new LinkedHashMap<>();
         result.put("command", "regress");
@@ -133,15 +103,14 @@ final class RegressCommand implements Callable<Integer> {
         result.put("target", targetName);
         result.put("features", data.featureNames());
         result.put("rows", ModelRuns.map("train", split.train().length, "test", split.test().length));
-        result.put("seed", seed);
+        result.put("seed", options.seed);
         if (sweep) {
             return sweep(data, rows, solverKind, result, stdout);
         }
         Backend backend = backend();
-        Regressor model = model(solverKind, degree, lambda, backend, data.featureNames(), !json);
+        Regressor model = model(solverKind, degree, lambda, backend, data.featureNames());
         model.fit(rows.xTrain, rows.yTrain);
-        LinearRegression linear = model instanceof RegressionPipeline p ? (LinearRegression) p.model()
-                : (LinearRegression) model;
+        LinearRegression linear = linearOf(model);
         List<String> coefficientNames = model instanceof RegressionPipeline p ? p.featureNames(data.featureNames())
                 : data.featureNames();
         SolverReport report = linear.report();
@@ -170,10 +139,10 @@ final class RegressCommand implements Callable<Integer> {
         result.put("train", metrics(rows.yTrain, model.predict(rows.xTrain)));
         result.put("test", rows.xTest.length > 0 ? metrics(rows.yTest, model.predict(rows.xTest)) : null);
         result.put("warnings", report.warnings());
-        List<String> plots = noPlots ? List.of() : ModelRuns.writing(() -> plots(data, rows, model, report));
-        result.put("plots", plots.stream().map(Path::of).map(Path::toString).toList());
+        List<String> plots = options.noPlots ? List.of() : ModelRuns.writing(() -> plots(data, rows, model, report));
+        result.put("plots", plots);
 
-        if (json) {
+        if (options.json) {
             stdout.print(Json.write(result));
         } else {
             printReport(stdout, result, coefficientNames, w, linear.intercept(), report, targetName);
@@ -202,9 +171,9 @@ final class RegressCommand implements Callable<Integer> {
      * the powers of large values from becoming nearly parallel columns).
      */
     private Regressor model(LinearRegression.Solver solverKind, int deg, double lam, Backend backend,
-                            List<String> names, boolean showProgress) {
+                            List<String> names) {
         LinearRegression linear = new LinearRegression().solver(solverKind).lambda(lam).standardize(standardize)
-                .batchSize(batchSize).seed(seed).backend(backend);
+                .batchSize(batchSize).seed(options.seed).backend(backend);
         if (learningRate != null) {
             linear.learningRate(learningRate);
         }
@@ -221,6 +190,11 @@ final class RegressCommand implements Callable<Integer> {
                 ? new FeatureTransform[] {new StandardScaler(), new PolynomialFeatures(deg)}
                 : new FeatureTransform[] {new PolynomialFeatures(deg)};
         return new RegressionPipeline(linear, steps).inputNames(names);
+    }
+
+    /** The linear model itself, inside its pipeline when there is one. */
+    private static LinearRegression linearOf(Regressor model) {
+        return (LinearRegression) (model instanceof RegressionPipeline p ? p.model() : model);
     }
 
     static Map<String, Object> metrics(double[] y, double[] predicted) {
@@ -258,14 +232,14 @@ final class RegressCommand implements Callable<Integer> {
                 chart.points("test (" + rows.xTest.length + ")", column(rows.xTest), rows.yTest);
             }
             chart.line("fitted", gx, model.predict(grid));
-            written.add(chart.write(out.resolve("fit.png")).toString());
+            written.add(chart.write(options.out("regress").resolve("fit.png")).toString());
         }
         if (report.lossHistory().length > 1) {
             written.add(new LineChart("Training loss: " + report.solver()).xLabel(
                             report.solver().contains("SGD") ? "epoch" : "iteration")
                     .yLabel("loss (MSE + λ‖w‖²/n)").logY(true)
                     .line(report.solver(), report.lossHistory())
-                    .write(out.resolve("loss.png")).toString());
+                    .write(options.out("regress").resolve("loss.png")).toString());
         }
         return written;
     }
@@ -284,7 +258,7 @@ final class RegressCommand implements Callable<Integer> {
         Map<String, Object> counts = (Map<String, Object>) result.get("rows");
         o.printf(Locale.ROOT, "%s on %s%n", degree == 1 ? "Linear regression" : "Polynomial regression (degree "
                 + degree + ")", result.get("data"));
-        o.printf(Locale.ROOT, "  rows     %d train, %d test (seed %d)%n", counts.get("train"), counts.get("test"), seed);
+        o.printf(Locale.ROOT, "  rows     %d train, %d test (seed %d)%n", counts.get("train"), counts.get("test"), options.seed);
         o.printf(Locale.ROOT, "  solver   %s, %s%s%n", report.solver(), report.iterations()
                 + (report.solver().equals("closed form") ? " refinement steps" : " iterations"),
                 report.converged() ? "" : " (not converged)");
@@ -357,10 +331,9 @@ final class RegressCommand implements Callable<Integer> {
         int bestL = 0;
         for (int a = 0; a < degrees.length; a++) {
             for (int b = 0; b < lambdas.length; b++) {
-                Regressor model = model(solverKind, degrees[a], lambdas[b], backend, data.featureNames(), false);
+                Regressor model = model(solverKind, degrees[a], lambdas[b], backend, data.featureNames());
                 model.fit(rows.xTrain, rows.yTrain);
-                LinearRegression linear = model instanceof RegressionPipeline p ? (LinearRegression) p.model()
-                        : (LinearRegression) model;
+                LinearRegression linear = linearOf(model);
                 for (String w : linear.report().warnings()) {
                     warnings.add("degree " + degrees[a] + ", λ = " + ModelRuns.number(lambdas[b]) + ": " + w);
                 }
@@ -387,9 +360,9 @@ final class RegressCommand implements Callable<Integer> {
         result.put("best", ModelRuns.map("degree", degrees[bestD], "lambda", lambdas[bestL], "test_rmse",
                 testRmse[bestD][bestL]));
         result.put("warnings", warnings);
-        List<String> plots = noPlots ? List.of() : ModelRuns.writing(() -> sweepPlots(data, trainRmse, testRmse));
+        List<String> plots = options.noPlots ? List.of() : ModelRuns.writing(() -> sweepPlots(data, trainRmse, testRmse));
         result.put("plots", plots);
-        if (json) {
+        if (options.json) {
             o.print(Json.write(result));
             return 0;
         }
@@ -398,7 +371,7 @@ final class RegressCommand implements Callable<Integer> {
         o.printf(Locale.ROOT, "Polynomial regression sweep on %s: %s from %s%n", result.get("data"),
                 data.targetName(), String.join(", ", data.featureNames()));
         o.printf(Locale.ROOT, "  %d train rows, %d test rows (seed %d), %s; RMSE train / test%n", counts.get("train"),
-                counts.get("test"), seed, solverKind.title());
+                counts.get("test"), options.seed, solverKind.title());
         StringBuilder header = new StringBuilder(String.format(Locale.ROOT, "  %6s", "degree"));
         for (double l : lambdas) {
             header.append(String.format(Locale.ROOT, " %19s", "λ = " + ModelRuns.number(l)));
@@ -440,7 +413,7 @@ final class RegressCommand implements Callable<Integer> {
                 .yLabel("RMSE of " + data.targetName()).logY(true)
                 .lineWithPoints("train", x, train0)
                 .lineWithPoints("test", x, test0)
-                .write(out.resolve("sweep.png")).toString());
+                .write(options.out("regress").resolve("sweep.png")).toString());
         LineChart byLambda = new LineChart("Test error against degree, for each λ").xLabel("degree")
                 .yLabel("test RMSE of " + data.targetName()).logY(true);
         for (int b = 0; b < lambdas.length; b++) {
@@ -450,7 +423,7 @@ final class RegressCommand implements Callable<Integer> {
             }
             byLambda.lineWithPoints("λ = " + ModelRuns.number(lambdas[b]), x, t);
         }
-        written.add(byLambda.write(out.resolve("sweep-lambda.png")).toString());
+        written.add(byLambda.write(options.out("regress").resolve("sweep-lambda.png")).toString());
         return written;
     }
 }

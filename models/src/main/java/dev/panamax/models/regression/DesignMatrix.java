@@ -5,6 +5,7 @@ import dev.panamax.engine.parallel.WorkerPool;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
 
 /**
  * The features as the engine sees them: a float32 {@link Tensor} of {@code rows × width}, row-major, optionally
@@ -87,8 +88,8 @@ final class DesignMatrix implements AutoCloseable {
                 MemorySegment.copy(buffer, 0, seg, FLOAT, (long) i * width * Float.BYTES, width);
             }
         });
-        double[] featureMeans = java.util.Arrays.copyOf(means, d);
-        double[] featureScales = java.util.Arrays.copyOf(scales, d);
+        double[] featureMeans = Arrays.copyOf(means, d);
+        double[] featureScales = Arrays.copyOf(scales, d);
         double tMean = target != null ? means[d] : 0;
         double tScale = target != null ? scales[d] : 1;
         return new DesignMatrix(x, width, featureMeans, featureScales, tMean, tScale, arena, z);

@@ -200,7 +200,7 @@ public final class LinearRegression implements Regressor, FeatureNamed {
             LinearObjective objective = new LinearObjective(engine, data, 1, lambda, LinearObjective.squaredError(t));
             double[] theta = new double[objective.dimension()];
             LossMonitor monitor = new LossMonitor(solver.title(), rate, limit, scale * scale, progress)
-                    .advice(objective.stableLearningRate(2), standardize);
+                    .advice(() -> objective.stableLearningRate(2), standardize);
             warnings.forEach(monitor::warn);
             report = switch (solver) {
                 case GRADIENT_DESCENT -> GradientMethods.gradientDescent(objective, theta, rate, limit, tolerance, monitor);

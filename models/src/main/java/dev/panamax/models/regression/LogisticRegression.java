@@ -133,7 +133,7 @@ public final class LogisticRegression implements Classifier, FeatureNamed {
                     classes == 2 ? LinearObjective.sigmoidCrossEntropy(y) : LinearObjective.softmaxCrossEntropy(y));
             double[] theta = new double[objective.dimension()];
             LossMonitor monitor = new LossMonitor(solver.title(), solver == Solver.LBFGS ? Double.NaN : rate, limit,
-                    1, progress).advice(objective.stableLearningRate(classes == 2 ? 0.25 : 0.5), standardize);
+                    1, progress).advice(() -> objective.stableLearningRate(classes == 2 ? 0.25 : 0.5), standardize);
             report = switch (solver) {
                 case LBFGS -> Lbfgs.minimize(objective, theta, limit, tol, monitor);
                 case GRADIENT_DESCENT -> GradientMethods.gradientDescent(objective, theta, rate, limit, tol, monitor);

@@ -3,6 +3,7 @@ package dev.panamax.models.regression;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.function.DoubleSupplier;
 
 /**
  * Records the loss of an iterative solver, reports progress, and stops a diverging run with a
@@ -21,7 +22,7 @@ final class LossMonitor {
     private final int maxIterations;
     private final double lossScale;
     private final ProgressListener progress;
-    private double stableRate = Double.NaN;
+    private DoubleSupplier stableRate = () -> Double.NaN;
     private boolean standardized = true;
     private final List<Double> losses = new ArrayList<>();
     private final List<String> warnings = new ArrayList<>();
@@ -41,9 +42,9 @@ final class LossMonitor {
     /**
      * What the divergence message suggests: a learning rate that is stable for this data (for gradient descent on
      * a loss whose gradient is L-Lipschitz, anything below 2/L; the caller passes 1/L), and whether standardizing
-     * the features would help.
+     * the features would help. The rate is only computed (a pass over the data) if the run diverges.
      */
-    LossMonitor advice(double stableRate, boolean standardized) {
+    LossMonitor advice(DoubleSupplier stableRate, boolean standardized) {
         this.stableRate = stableRate;
         this.standardized = standardized;
         return this;
@@ -71,7 +72,8 @@ final class LossMonitor {
     private DivergenceException diverged(String what) {
         String advice = "";
         if (!Double.isNaN(learningRate)) {
-            double suggestion = Double.isNaN(stableRate) ? learningRate / 10 : Math.min(stableRate, learningRate / 2);
+            double stable = stableRate.getAsDouble();
+            double suggestion = Double.isNaN(stable) ? learningRate / 10 : Math.min(stable, learningRate / 2);
             advice = "; the learning rate " + format(learningRate) + " is too large for this data: try "
                     + format(suggestion) + " or less" + (standardized ? "" : ", or standardize the features");
         }

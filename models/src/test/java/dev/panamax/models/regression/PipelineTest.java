@@ -43,6 +43,15 @@ class PipelineTest {
     }
 
     @Test
+    void theScalerLeavesOneHotIndicatorsAsTheyAre() {
+        StandardScaler scaler = new StandardScaler();
+        double[][] out = scaler.fitTransform(new double[][] {{0, 10}, {1, 20}, {1, 30}});
+        assertArrayEquals(new double[] {0, 1, 1}, new double[] {out[0][0], out[1][0], out[2][0]});
+        assertEquals(0, out[1][1], 1e-15);
+        assertEquals(List.of("kind=b", "z(cp)"), scaler.outputNames(List.of("kind=b", "cp")));
+    }
+
+    @Test
     void transformsLearnOnlyFromTheTrainingRows() {
         double[][] train = {{0}, {2}, {4}};
         StandardScaler scaler = new StandardScaler();
@@ -51,14 +60,14 @@ class PipelineTest {
         assertEquals(2, scaler.means()[0]);
         model.predict(new double[][] {{100}, {200}});
         assertEquals(2, scaler.means()[0], "predicting does not refit");
-        assertArrayEquals(new double[] {-1.224744871391589, 0, 1.224744871391589}, model.transform(train)[0].length == 1
-                ? new double[] {model.transform(train)[0][0], model.transform(train)[1][0], model.transform(train)[2][0]}
-                : null, 1e-12);
+        double[][] z = model.transform(train);
+        double unit = Math.sqrt(1.5);                  // (4 - 2) / population std of {0, 2, 4}
+        assertArrayEquals(new double[] {-unit, 0, unit}, new double[] {z[0][0], z[1][0], z[2][0]}, 1e-12);
     }
 
     @Test
     void aClassificationPipelineNamesTransformedFeaturesInWarnings() {
-        double[][] x = {{0, 0}, {1, 0}, {2, 0}, {10, 0}, {11, 0}, {12, 0}};
+        double[][] x = {{0, 7}, {1, 7}, {2, 7}, {10, 7}, {11, 7}, {12, 7}};
         int[] y = {0, 0, 0, 1, 1, 1};
         ClassificationPipeline model = new ClassificationPipeline(
                 new GaussianGenerativeClassifier().covariance(GaussianGenerativeClassifier.Covariance.PER_CLASS),
