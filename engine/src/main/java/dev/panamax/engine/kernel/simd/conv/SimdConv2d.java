@@ -28,14 +28,22 @@ import jdk.incubator.vector.VectorSpecies;
  * <h2>The three products</h2>
  * <pre>
  * forward      Y[n][o, p]  = W[o, (c,a,b)]         · B_x[(c,a,b), p]       B_x:  im2col of x        (ImageColumns)
- * input grad   dX[n][c, q] += W'[c, (o,a,b)]       · B_dy[(o,a,b), q]      B_dy: transposed-conv gather of dY
+ * input grad   dX[n][c, q] += W'[c, (o,a,b)]       · B_dy[(o,a,b), q]      B_dy: transposed-conv gather of dY,
+ *                                                                           one stride phase of q at a time
  * weight grad  dW'[o, (a,b,c)] += Σ_{n,p} dY[n][o, p] · X'[(n,p), (a,b,c)]   X':  channels-last copy (ChannelsLast)
  * </pre>
  * The forward and the input gradient share one driver: A (the weights, rearranged for the input gradient) is
  * packed once per call and shared by all threads; the threads split the micro-panels of output pixels (and the
- * output channels, when there are few pixels). The weight gradient reduces over {@code n·oh·ow}, so its vectors
- * run along the taps instead, over a channels-last copy of the input (see {@link ChannelsLast}), and threads split
- * the columns of dW. The bias gradient is a row sum of dY with vector lanes and a fixed-order lane sum.
+ * output channels, when there are few pixels), and each copies the image it works on into a zero-padded buffer,
+ * from which every panel row is a table lookup and plain vector loads. The weight gradient reduces over
+ * {@code n·oh·ow}, so its vectors run along the taps instead, over a channels-last copy of the input (see
+ * {@link ChannelsLast}), and threads split the columns of dW. The bias gradient is a row sum of dY with vector
+ * lanes and a fixed-order lane sum.
+ *
+ * <p>Measured on one AVX2 core (Zen, 16×64×32×32 and 16×128×16×16, 3×3): forward and input gradient 31–33
+ * GFLOP/s, weight gradient 30–31, where the micro-kernel alone runs at 33–35; packing and copies are the rest
+ * (about 10%). A stride-2 input gradient runs at ~19 GFLOP/s; stride-2 forward panels are gathered lane by lane
+ * (~22 GFLOP/s).
  *
  * <h2>Determinism</h2>
  * The reduction dimension is cut into blocks that depend only on the shape, never on the thread count, and each
