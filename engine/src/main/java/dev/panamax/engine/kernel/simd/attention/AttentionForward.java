@@ -18,8 +18,8 @@ import java.util.Arrays;
  * {@code 2^(s − m)} ({@link Exp2}); the stored log-sum-exp is converted back to natural units.
  *
  * <p>Per head, K is packed once per thread (transposed into NR-wide panels, so the score tile's loads are
- * contiguous) and V copied into padded rows; both are packed lazily, key block by key block, so a causal block
- * near the start of the sequence packs only what it reads.
+ * contiguous) and V cut into NR-wide column panels (so P·V's loads are contiguous too); both are packed lazily,
+ * key block by key block, so a causal block near the start of the sequence packs only what it reads.
  *
  * <p>Every output row is a function of its own query row and the keys alone: which rows share a tile, which
  * blocks a thread takes and how many threads there are never change its bits (fully masked blocks add exact
@@ -119,7 +119,7 @@ final class AttentionForward {
         s.panel = AttentionScratch.grow(s.panel, (long) NR * d);
     }
 
-    /** Packs keys {@code [from, to)} of a head: K transposed into panels, V into padded rows. */
+    /** Packs keys {@code [from, to)} of a head: K transposed into panels, V into column panels. */
     static void packKeys(AttentionScratch s, Problem pb, int head, int from, int to) {
         long kBase = head * pb.kvHeadStride();
         packTransposed(pb.k(), kBase, pb.d(), from, to, s.keysT, s.panel);
