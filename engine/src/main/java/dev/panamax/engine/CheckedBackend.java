@@ -1,6 +1,10 @@
 package dev.panamax.engine;
 
 import dev.panamax.engine.kernel.OpShape;
+import dev.panamax.engine.kernel.scalar.ScalarElementwise;
+import dev.panamax.engine.kernel.scalar.ScalarNorms;
+import dev.panamax.engine.kernel.scalar.ScalarSoftmax;
+import dev.panamax.engine.kernel.scalar.ScalarTensorOps;
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -15,6 +19,8 @@ public abstract class CheckedBackend implements Backend {
     private static final String[] X_DOUT_DX = {"x", "dOut", "dX"};
 
     // ------------------------------------------------------------------ kernels a backend provides
+    // The abstract ones every backend implements; the concrete ones run the scalar reference, for operations that
+    // are rare or cheap in a training step and have no faster kernel yet (a backend may override them).
 
     protected abstract void addKernel(MemorySegment a, MemorySegment b, MemorySegment out, long n);
 
@@ -30,7 +36,9 @@ public abstract class CheckedBackend implements Backend {
 
     protected abstract void addBiasBackwardKernel(MemorySegment dOut, MemorySegment dBias, int rows, int cols);
 
-    protected abstract double sumKernel(MemorySegment x, long n);
+    protected double sumKernel(MemorySegment x, long n) {
+        return ScalarElementwise.sum(x, n);
+    }
 
     /** Activation kinds share one kernel entry point each way. */
     protected enum Activation { GELU, SILU, RELU }
@@ -48,26 +56,41 @@ public abstract class CheckedBackend implements Backend {
                                                     MemorySegment rstd, MemorySegment dOut, MemorySegment dX,
                                                     MemorySegment dGamma, MemorySegment dBeta, int rows, int cols);
 
-    protected abstract void rmsNormKernel(MemorySegment x, MemorySegment gamma, MemorySegment out, MemorySegment rstd,
-                                          int rows, int cols, float eps);
+    protected void rmsNormKernel(MemorySegment x, MemorySegment gamma, MemorySegment out, MemorySegment rstd,
+                                 int rows, int cols, float eps) {
+        ScalarNorms.rmsNorm(x, gamma, out, rstd, rows, cols, eps);
+    }
 
-    protected abstract void rmsNormBackwardKernel(MemorySegment x, MemorySegment gamma, MemorySegment rstd,
-                                                  MemorySegment dOut, MemorySegment dX, MemorySegment dGamma,
-                                                  int rows, int cols);
+    protected void rmsNormBackwardKernel(MemorySegment x, MemorySegment gamma, MemorySegment rstd,
+                                         MemorySegment dOut, MemorySegment dX, MemorySegment dGamma, int rows,
+                                         int cols) {
+        ScalarNorms.rmsNormBackward(x, gamma, rstd, dOut, dX, dGamma, rows, cols);
+    }
 
-    protected abstract void groupNormKernel(MemorySegment x, MemorySegment gamma, MemorySegment beta,
-                                            MemorySegment out, MemorySegment mean, MemorySegment rstd, int batch,
-                                            int channels, int spatial, int groups, float eps);
+    protected void groupNormKernel(MemorySegment x, MemorySegment gamma, MemorySegment beta, MemorySegment out,
+                                   MemorySegment mean, MemorySegment rstd, int batch, int channels, int spatial,
+                                   int groups, float eps) {
+        ScalarNorms.groupNorm(x, gamma, beta, out, mean, rstd, batch, channels, spatial, groups, eps);
+    }
 
-    protected abstract void groupNormBackwardKernel(MemorySegment x, MemorySegment gamma, MemorySegment mean,
-                                                    MemorySegment rstd, MemorySegment dOut, MemorySegment dX,
-                                                    MemorySegment dGamma, MemorySegment dBeta, int batch,
-                                                    int channels, int spatial, int groups);
+    protected void groupNormBackwardKernel(MemorySegment x, MemorySegment gamma, MemorySegment mean,
+                                           MemorySegment rstd, MemorySegment dOut, MemorySegment dX,
+                                           MemorySegment dGamma, MemorySegment dBeta, int batch, int channels,
+                                           int spatial, int groups) {
+        ScalarNorms.groupNormBackward(x, gamma, mean, rstd, dOut, dX, dGamma, dBeta, batch, channels, spatial,
+                groups);
+    }
 
     protected abstract void softmaxKernel(MemorySegment x, MemorySegment out, int rows, int cols, boolean log);
 
-    protected abstract void softmaxBackwardKernel(MemorySegment y, MemorySegment dOut, MemorySegment dX, int rows,
-                                                  int cols, boolean log);
+    protected void softmaxBackwardKernel(MemorySegment y, MemorySegment dOut, MemorySegment dX, int rows, int cols,
+                                         boolean log) {
+        if (log) {
+            ScalarSoftmax.logSoftmaxBackward(y, dOut, dX, rows, cols);
+        } else {
+            ScalarSoftmax.softmaxBackward(y, dOut, dX, rows, cols);
+        }
+    }
 
     protected abstract double crossEntropyKernel(MemorySegment logits, int[] targets, int ignoreIndex,
                                                  MemorySegment probs, int rows, int cols);
@@ -75,20 +98,32 @@ public abstract class CheckedBackend implements Backend {
     protected abstract void crossEntropyBackwardKernel(MemorySegment probs, int[] targets, int ignoreIndex,
                                                        float dLoss, MemorySegment dLogits, int rows, int cols);
 
-    protected abstract double mseKernel(MemorySegment pred, MemorySegment target, long n);
+    protected double mseKernel(MemorySegment pred, MemorySegment target, long n) {
+        return ScalarTensorOps.mse(pred, target, n);
+    }
 
-    protected abstract void mseBackwardKernel(MemorySegment pred, MemorySegment target, float dLoss,
-                                              MemorySegment dPred, long n);
+    protected void mseBackwardKernel(MemorySegment pred, MemorySegment target, float dLoss, MemorySegment dPred,
+                                     long n) {
+        ScalarTensorOps.mseBackward(pred, target, dLoss, dPred, n);
+    }
 
-    protected abstract void embeddingKernel(MemorySegment table, int[] ids, MemorySegment out, int width);
+    protected void embeddingKernel(MemorySegment table, int[] ids, MemorySegment out, int width) {
+        ScalarTensorOps.embedding(table, ids, out, width);
+    }
 
-    protected abstract void embeddingBackwardKernel(int[] ids, MemorySegment dOut, MemorySegment dTable, int width);
+    protected void embeddingBackwardKernel(int[] ids, MemorySegment dOut, MemorySegment dTable, int width) {
+        ScalarTensorOps.embeddingBackward(ids, dOut, dTable, width);
+    }
 
-    protected abstract void concatChannelsKernel(MemorySegment a, MemorySegment b, MemorySegment out, int batch,
-                                                 long aBlock, long bBlock);
+    protected void concatChannelsKernel(MemorySegment a, MemorySegment b, MemorySegment out, int batch, long aBlock,
+                                        long bBlock) {
+        ScalarTensorOps.concatChannels(a, b, out, batch, aBlock, bBlock);
+    }
 
-    protected abstract void concatChannelsBackwardKernel(MemorySegment dOut, MemorySegment dA, MemorySegment dB,
-                                                         int batch, long aBlock, long bBlock);
+    protected void concatChannelsBackwardKernel(MemorySegment dOut, MemorySegment dA, MemorySegment dB, int batch,
+                                                long aBlock, long bBlock) {
+        ScalarTensorOps.concatChannelsBackward(dOut, dA, dB, batch, aBlock, bBlock);
+    }
 
     // ------------------------------------------------------------------ checked operations
 

@@ -11,7 +11,6 @@ import dev.panamax.engine.kernel.scalar.ScalarGemm;
 import dev.panamax.engine.kernel.scalar.ScalarNorms;
 import dev.panamax.engine.kernel.scalar.ScalarResample;
 import dev.panamax.engine.kernel.scalar.ScalarSoftmax;
-import dev.panamax.engine.kernel.scalar.ScalarTensorOps;
 import java.lang.foreign.MemorySegment;
 
 /** The reference backend: plain single-threaded loops, obviously correct; the oracle for every other backend. */
@@ -160,11 +159,6 @@ public final class ScalarBackend extends CheckedBackend {
     }
 
     @Override
-    protected double sumKernel(MemorySegment x, long n) {
-        return ScalarElementwise.sum(x, n);
-    }
-
-    @Override
     protected void activationKernel(Activation kind, MemorySegment x, MemorySegment out, long n) {
         switch (kind) {
             case GELU -> ScalarActivations.gelu(x, out, n);
@@ -197,50 +191,11 @@ public final class ScalarBackend extends CheckedBackend {
     }
 
     @Override
-    protected void rmsNormKernel(MemorySegment x, MemorySegment gamma, MemorySegment out, MemorySegment rstd,
-                                 int rows, int cols, float eps) {
-        ScalarNorms.rmsNorm(x, gamma, out, rstd, rows, cols, eps);
-    }
-
-    @Override
-    protected void rmsNormBackwardKernel(MemorySegment x, MemorySegment gamma, MemorySegment rstd,
-                                         MemorySegment dOut, MemorySegment dX, MemorySegment dGamma, int rows,
-                                         int cols) {
-        ScalarNorms.rmsNormBackward(x, gamma, rstd, dOut, dX, dGamma, rows, cols);
-    }
-
-    @Override
-    protected void groupNormKernel(MemorySegment x, MemorySegment gamma, MemorySegment beta, MemorySegment out,
-                                   MemorySegment mean, MemorySegment rstd, int batch, int channels, int spatial,
-                                   int groups, float eps) {
-        ScalarNorms.groupNorm(x, gamma, beta, out, mean, rstd, batch, channels, spatial, groups, eps);
-    }
-
-    @Override
-    protected void groupNormBackwardKernel(MemorySegment x, MemorySegment gamma, MemorySegment mean,
-                                           MemorySegment rstd, MemorySegment dOut, MemorySegment dX,
-                                           MemorySegment dGamma, MemorySegment dBeta, int batch, int channels,
-                                           int spatial, int groups) {
-        ScalarNorms.groupNormBackward(x, gamma, mean, rstd, dOut, dX, dGamma, dBeta, batch, channels, spatial,
-                groups);
-    }
-
-    @Override
     protected void softmaxKernel(MemorySegment x, MemorySegment out, int rows, int cols, boolean log) {
         if (log) {
             ScalarSoftmax.logSoftmax(x, out, rows, cols);
         } else {
             ScalarSoftmax.softmax(x, out, rows, cols);
-        }
-    }
-
-    @Override
-    protected void softmaxBackwardKernel(MemorySegment y, MemorySegment dOut, MemorySegment dX, int rows, int cols,
-                                         boolean log) {
-        if (log) {
-            ScalarSoftmax.logSoftmaxBackward(y, dOut, dX, rows, cols);
-        } else {
-            ScalarSoftmax.softmaxBackward(y, dOut, dX, rows, cols);
         }
     }
 
@@ -256,36 +211,4 @@ public final class ScalarBackend extends CheckedBackend {
         ScalarSoftmax.crossEntropyBackward(probs, targets, ignoreIndex, dLoss, dLogits, rows, cols);
     }
 
-    @Override
-    protected double mseKernel(MemorySegment pred, MemorySegment target, long n) {
-        return ScalarTensorOps.mse(pred, target, n);
-    }
-
-    @Override
-    protected void mseBackwardKernel(MemorySegment pred, MemorySegment target, float dLoss, MemorySegment dPred,
-                                     long n) {
-        ScalarTensorOps.mseBackward(pred, target, dLoss, dPred, n);
-    }
-
-    @Override
-    protected void embeddingKernel(MemorySegment table, int[] ids, MemorySegment out, int width) {
-        ScalarTensorOps.embedding(table, ids, out, width);
-    }
-
-    @Override
-    protected void embeddingBackwardKernel(int[] ids, MemorySegment dOut, MemorySegment dTable, int width) {
-        ScalarTensorOps.embeddingBackward(ids, dOut, dTable, width);
-    }
-
-    @Override
-    protected void concatChannelsKernel(MemorySegment a, MemorySegment b, MemorySegment out, int batch, long aBlock,
-                                        long bBlock) {
-        ScalarTensorOps.concatChannels(a, b, out, batch, aBlock, bBlock);
-    }
-
-    @Override
-    protected void concatChannelsBackwardKernel(MemorySegment dOut, MemorySegment dA, MemorySegment dB, int batch,
-                                                long aBlock, long bBlock) {
-        ScalarTensorOps.concatChannelsBackward(dOut, dA, dB, batch, aBlock, bBlock);
-    }
 }

@@ -2,8 +2,9 @@ package dev.panamax.engine;
 
 import dev.panamax.engine.kernel.AttentionShape;
 import dev.panamax.engine.kernel.ConvShape;
-import dev.panamax.engine.kernel.simd.attention.SimdAttention;
 import dev.panamax.engine.kernel.GemmShape;
+import dev.panamax.engine.kernel.scalar.ScalarSoftmax;
+import dev.panamax.engine.kernel.simd.attention.SimdAttention;
 import dev.panamax.engine.kernel.simd.conv.SimdConv2d;
 import dev.panamax.engine.kernel.simd.conv.SimdResample;
 import dev.panamax.engine.kernel.simd.gemm.SimdGemm;
@@ -11,8 +12,8 @@ import dev.panamax.engine.kernel.simd.ops.SimdActivations;
 import dev.panamax.engine.kernel.simd.ops.SimdElementwise;
 import dev.panamax.engine.kernel.simd.ops.SimdNorms;
 import dev.panamax.engine.kernel.simd.ops.SimdSoftmax;
-import java.lang.foreign.MemorySegment;
 import dev.panamax.engine.parallel.WorkerPool;
+import java.lang.foreign.MemorySegment;
 
 /**
  * The CPU backend: Vector API kernels on off-heap memory, multi-threaded on a {@link WorkerPool}. Results do not
@@ -23,8 +24,6 @@ public final class SimdBackend extends CheckedBackend {
     /** Elements per thread below which a memory-bound op stays on the caller (a wake-up costs microseconds). */
     private static final long MIN_ELEMENTS_PER_THREAD = 1 << 15;
 
-    /** Ops without a SIMD kernel (yet) use the reference one: they are rare or cheap in a training step. */
-    private static final ScalarBackend REFERENCE = new ScalarBackend();
 
 
     /**
@@ -231,11 +230,6 @@ public final class SimdBackend extends CheckedBackend {
     }
 
     @Override
-    protected double sumKernel(MemorySegment x, long n) {
-        return REFERENCE.sumKernel(x, n);
-    }
-
-    @Override
     protected void activationKernel(Activation kind, MemorySegment x, MemorySegment out, long n) {
         switch (kind) {
             case GELU -> elements(n, (from, to) -> SimdActivations.gelu(x, out, from, to));
@@ -273,47 +267,12 @@ public final class SimdBackend extends CheckedBackend {
     }
 
     @Override
-    protected void rmsNormKernel(MemorySegment x, MemorySegment gamma, MemorySegment out, MemorySegment rstd,
-                                 int rows, int cols, float eps) {
-        REFERENCE.rmsNormKernel(x, gamma, out, rstd, rows, cols, eps);
-    }
-
-    @Override
-    protected void rmsNormBackwardKernel(MemorySegment x, MemorySegment gamma, MemorySegment rstd,
-                                         MemorySegment dOut, MemorySegment dX, MemorySegment dGamma, int rows,
-                                         int cols) {
-        REFERENCE.rmsNormBackwardKernel(x, gamma, rstd, dOut, dX, dGamma, rows, cols);
-    }
-
-    @Override
-    protected void groupNormKernel(MemorySegment x, MemorySegment gamma, MemorySegment beta, MemorySegment out,
-                                   MemorySegment mean, MemorySegment rstd, int batch, int channels, int spatial,
-                                   int groups, float eps) {
-        REFERENCE.groupNormKernel(x, gamma, beta, out, mean, rstd, batch, channels, spatial, groups, eps);
-    }
-
-    @Override
-    protected void groupNormBackwardKernel(MemorySegment x, MemorySegment gamma, MemorySegment mean,
-                                           MemorySegment rstd, MemorySegment dOut, MemorySegment dX,
-                                           MemorySegment dGamma, MemorySegment dBeta, int batch, int channels,
-                                           int spatial, int groups) {
-        REFERENCE.groupNormBackwardKernel(x, gamma, mean, rstd, dOut, dX, dGamma, dBeta, batch, channels, spatial,
-                groups);
-    }
-
-    @Override
     protected void softmaxKernel(MemorySegment x, MemorySegment out, int rows, int cols, boolean log) {
         if (log) {
-            REFERENCE.softmaxKernel(x, out, rows, cols, true);
+            ScalarSoftmax.logSoftmax(x, out, rows, cols);   // rare in training; no SIMD kernel yet
         } else {
             rows(rows, cols, (from, to) -> SimdSoftmax.softmax(x, out, (int) from, (int) to, cols));
         }
-    }
-
-    @Override
-    protected void softmaxBackwardKernel(MemorySegment y, MemorySegment dOut, MemorySegment dX, int rows, int cols,
-                                         boolean log) {
-        REFERENCE.softmaxBackwardKernel(y, dOut, dX, rows, cols, log);
     }
 
     /** Per-row losses of the last cross-entropy, summed in row order afterwards (thread-count independent). */
@@ -357,36 +316,4 @@ public final class SimdBackend extends CheckedBackend {
                 (int) from, (int) to, cols));
     }
 
-    @Override
-    protected double mseKernel(MemorySegment pred, MemorySegment target, long n) {
-        return REFERENCE.mseKernel(pred, target, n);
-    }
-
-    @Override
-    protected void mseBackwardKernel(MemorySegment pred, MemorySegment target, float dLoss, MemorySegment dPred,
-                                     long n) {
-        REFERENCE.mseBackwardKernel(pred, target, dLoss, dPred, n);
-    }
-
-    @Override
-    protected void embeddingKernel(MemorySegment table, int[] ids, MemorySegment out, int width) {
-        REFERENCE.embeddingKernel(table, ids, out, width);
-    }
-
-    @Override
-    protected void embeddingBackwardKernel(int[] ids, MemorySegment dOut, MemorySegment dTable, int width) {
-        REFERENCE.embeddingBackwardKernel(ids, dOut, dTable, width);
-    }
-
-    @Override
-    protected void concatChannelsKernel(MemorySegment a, MemorySegment b, MemorySegment out, int batch, long aBlock,
-                                        long bBlock) {
-        REFERENCE.concatChannelsKernel(a, b, out, batch, aBlock, bBlock);
-    }
-
-    @Override
-    protected void concatChannelsBackwardKernel(MemorySegment dOut, MemorySegment dA, MemorySegment dB, int batch,
-                                                long aBlock, long bBlock) {
-        REFERENCE.concatChannelsBackwardKernel(dOut, dA, dB, batch, aBlock, bBlock);
-    }
 }
