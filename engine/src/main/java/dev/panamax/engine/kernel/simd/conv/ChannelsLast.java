@@ -16,10 +16,10 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>The micro-kernel's vectors run along j, so a packed row of B needs {@code NR} consecutive j for one pixel. In
  * NCHW those are floats a whole plane apart; so the input is first copied into a zero-padded channels-last layout
- * {@code xt[img][yy][xx][c]} ({@code (h + 2·pad) × (w + 2·pad)} pixels of {@code cp} channels, cp rounded up to the
- * vector length, zero beyond c). With the columns ordered {@code j = (a·kw + b)·cp + c}, a vector of B is then
- * {@code V} consecutive floats of xt at pixel {@code (y·stride + a, x·stride + b)}: one unmasked load, with no
- * bounds test, for any kernel size, stride and padding. The copy costs one pass over the input, against
+ * {@code xt[img][yy][xx][c]} ({@code (h + 2·pad) × (w + 2·pad)} pixels, zero beyond the last channel). With the
+ * columns ordered {@code j = (channel block, tap (a, b), channel in block)}, a vector of B is then {@code V}
+ * consecutive floats of xt at pixel {@code (y·stride + a, x·stride + b)}: one unmasked load, with no bounds test,
+ * for any kernel size, stride and padding. Each thread copies only the channel blocks of its own columns. The copy costs one pass over the input, against
  * {@code o} multiply-adds per element of the im2col matrix it stands for.
  *
  * <p>Both copies here are transposes (NCHW to channels-last, and dY rows to the micro-kernel's interleaved
@@ -45,24 +45,26 @@ final class ChannelsLast {
     private ChannelsLast() {
     }
 
-    /** Channels rounded up to whole vectors. */
+    /** Channels rounded up to whole vectors (of the preferred species). */
     static int paddedChannels(int c) {
         return (c + V - 1) / V * V;
     }
 
     /**
-     * Writes rows {@code [row0, row1)} of the padded channels-last copy of images {@code n0, n0 + 1, ...} of x
-     * ([n, c, h, w]); row R is padded row {@code R mod hp} of local image {@code R / hp}.
+     * Writes the padded channels-last copy of channels {@code [c0, c1)} of images {@code [n0, n0 + images)} of x
+     * ([n, c, h, w]): pixel (yy, xx) of local image i (padded coordinates) holds channel ch at
+     * {@code xt[((i·hp + yy)·wp + xx)·width + ch − c0]}, and zeros in the margins and beyond {@code c1 − c0}.
      */
-    static void transpose(MemorySegment x, int n0, int c, int h, int w, int pad, int cp, int row0, int row1,
-                          float[] xt) {
+    static void transpose(MemorySegment x, int n0, int images, int c, int h, int w, int pad, int c0, int c1,
+                          int width, float[] xt) {
         int hp = h + 2 * pad;
         int wp = w + 2 * pad;
-        int rowFloats = wp * cp;
+        int rowFloats = wp * width;
         long planeFloats = (long) h * w;
-        int cBlocks = BLOCKS ? c / 8 * 8 : 0;
+        int channels = c1 - c0;
+        int cBlocks = BLOCKS ? channels / 8 * 8 : 0;
         int xBlocks = BLOCKS ? w / 8 * 8 : 0;
-        for (int row = row0; row < row1; row++) {
+        for (int row = 0; row < images * hp; row++) {
             int img = row / hp;
             int iy = row % hp - pad;
             int base = row * rowFloats;
@@ -70,38 +72,38 @@ final class ChannelsLast {
                 Arrays.fill(xt, base, base + rowFloats, 0f);
                 continue;
             }
-            // Zero the margins and the channels beyond c; every other float is written below.
-            Arrays.fill(xt, base, base + pad * cp, 0f);
-            Arrays.fill(xt, base + (pad + w) * cp, base + rowFloats, 0f);
-            int dst = base + pad * cp;
-            if (cp > c) {
+            // Zero the margins and the channels beyond c1; every other float is written below.
+            Arrays.fill(xt, base, base + pad * width, 0f);
+            Arrays.fill(xt, base + (pad + w) * width, base + rowFloats, 0f);
+            int dst = base + pad * width;
+            if (width > channels) {
                 for (int ix = 0; ix < w; ix++) {
-                    Arrays.fill(xt, dst + ix * cp + c, dst + (ix + 1) * cp, 0f);
+                    Arrays.fill(xt, dst + ix * width + channels, dst + (ix + 1) * width, 0f);
                 }
             }
-            long src = (((long) (n0 + img) * c) * h + iy) * w;
+            long src = (((long) (n0 + img) * c + c0) * h + iy) * w;
             for (int ch = 0; ch < cBlocks; ch += 8) {
                 for (int ix = 0; ix < xBlocks; ix += 8) {
                     block8x8(x, (src + ch * planeFloats + ix) * Float.BYTES, planeFloats * Float.BYTES, xt,
-                            dst + ix * cp + ch, cp);
+                            dst + ix * width + ch, width);
                 }
             }
             // What the blocks left: the last channels, and the last columns of every channel.
-            for (int ch = 0; ch < c; ch++) {
+            for (int ch = 0; ch < channels; ch++) {
                 long from = src + ch * planeFloats;
                 int to = dst + ch;
                 for (int ix = ch < cBlocks ? xBlocks : 0; ix < w; ix++) {
-                    xt[to + ix * cp] = x.getAtIndex(F, from + ix);
+                    xt[to + ix * width] = x.getAtIndex(F, from + ix);
                 }
             }
         }
     }
 
     /**
-     * {@code xt[to + j·cp + r] = x[at + r·plane + j]} for an 8×8 block (8 channels × 8 columns; at and plane in
+     * {@code xt[to + j·width + r] = x[at + r·plane + j]} for an 8×8 block (8 channels × 8 columns; at and plane in
      * bytes).
      */
-    private static void block8x8(MemorySegment x, long at, long plane, float[] xt, int to, int cp) {
+    private static void block8x8(MemorySegment x, long at, long plane, float[] xt, int to, int width) {
         FloatVector r0 = FloatVector.fromMemorySegment(S8, x, at, ORDER);
         FloatVector r1 = FloatVector.fromMemorySegment(S8, x, at + plane, ORDER);
         FloatVector r2 = FloatVector.fromMemorySegment(S8, x, at + 2 * plane, ORDER);
@@ -129,13 +131,13 @@ final class ChannelsLast {
             r7 = n7;
         }
         r0.intoArray(xt, to);
-        r1.intoArray(xt, to + cp);
-        r2.intoArray(xt, to + 2 * cp);
-        r3.intoArray(xt, to + 3 * cp);
-        r4.intoArray(xt, to + 4 * cp);
-        r5.intoArray(xt, to + 5 * cp);
-        r6.intoArray(xt, to + 6 * cp);
-        r7.intoArray(xt, to + 7 * cp);
+        r1.intoArray(xt, to + width);
+        r2.intoArray(xt, to + 2 * width);
+        r3.intoArray(xt, to + 3 * width);
+        r4.intoArray(xt, to + 4 * width);
+        r5.intoArray(xt, to + 5 * width);
+        r6.intoArray(xt, to + 6 * width);
+        r7.intoArray(xt, to + 7 * width);
     }
 
     /** {@code [a0 b0 a1 b1 a2 b2 a3 b3]}. */
@@ -149,31 +151,17 @@ final class ChannelsLast {
     }
 
     /**
-     * Packs the B micro-panel of columns {@code [j0, j0 + NR)} for the kc pixels whose xt offsets are
-     * {@code pixel[0, kc)}: {@code dst[i·NR + j] = xt[pixel[i] + tap(j0 + j)]}, zero for columns at or beyond
-     * {@code cols}.
+     * Packs a B micro-panel for the kc pixels whose xt offsets are {@code pixel[0, kc)}: vector v of row i is the
+     * V floats at {@code xt[pixel[i] + offset[v]]} ({@code dst[i·NR + v·V ...]}).
      */
-    static void packB(float[] xt, int[] pixel, int kc, int j0, int cols, int kw, int wp, int cp, int nr,
-                      float[] dst) {
-        if (nr == 2 * V && j0 + nr <= cols) {
-            packTwo(xt, pixel, kc, tapOffset(j0, kw, wp, cp), tapOffset(j0 + V, kw, wp, cp), dst);
-            return;
-        }
-        for (int v = 0; v < nr; v += V) {
-            int j = j0 + v;
-            if (j < cols) {
-                packOne(xt, pixel, kc, tapOffset(j, kw, wp, cp), nr, v, dst);
-            } else {
-                zeroColumn(kc, nr, v, dst);
+    static void packB(float[] xt, int[] pixel, int kc, int[] offset, int nr, float[] dst) {
+        if (nr == 2 * V) {
+            packTwo(xt, pixel, kc, offset[0], offset[1], dst);
+        } else {
+            for (int v = 0; v < nr / V; v++) {
+                packOne(xt, pixel, kc, offset[v], nr, v * V, dst);
             }
         }
-    }
-
-    /** Offset in xt, relative to a pixel's (stride-scaled) corner, of the V channels starting at column j. */
-    private static int tapOffset(int j, int kw, int wp, int cp) {
-        int tap = j / cp;
-        int c0 = j % cp;
-        return ((tap / kw) * wp + tap % kw) * cp + c0;
     }
 
     private static void packTwo(float[] xt, int[] pixel, int kc, int t0, int t1, float[] dst) {
@@ -187,13 +175,6 @@ final class ChannelsLast {
     private static void packOne(float[] xt, int[] pixel, int kc, int t, int nr, int v, float[] dst) {
         for (int i = 0; i < kc; i++) {
             FloatVector.fromArray(S, xt, pixel[i] + t).intoArray(dst, i * nr + v);
-        }
-    }
-
-    private static void zeroColumn(int kc, int nr, int v, float[] dst) {
-        FloatVector z = FloatVector.zero(S);
-        for (int i = 0; i < kc; i++) {
-            z.intoArray(dst, i * nr + v);
         }
     }
 

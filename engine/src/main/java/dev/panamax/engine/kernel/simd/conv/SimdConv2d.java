@@ -304,117 +304,137 @@ public final class SimdConv2d {
 
     // ================================================================ weight and bias gradient
 
-    /** {@code dw += ∂/∂w} and, when {@code dBias} is not null, {@code dBias += Σ_{n, p} dy[n, ·, p]}. */
+    /**
+     * {@code dw += ∂/∂w} and, when {@code dBias} is not null, {@code dBias += Σ_{n, p} dy[n, ·, p]}.
+     *
+     * <p>The columns of the product are ordered {@code j = (channel block, tap, channel in block)} with blocks of
+     * NR channels, so a column panel is one tap of one channel block. Threads split the column panels; each copies
+     * only the channel blocks its panels use into its own channels-last buffer, and adds its own columns into dw.
+     * So the whole call is one pool job with no barrier: on a busy machine every hand-off between threads can wait
+     * for a time slice, and an earlier version with two jobs per group of images ran slower on two threads than
+     * on one there.
+     */
     public void backwardWeight(ConvShape s, MemorySegment x, MemorySegment dy, MemorySegment dw,
                                MemorySegment dBias, WorkerPool pool) {
         Scratch mine = SCRATCH.get();
-        int cp = ChannelsLast.paddedChannels(s.c());
-        int hp = s.h() + 2 * s.padding();
-        int wp = s.w() + 2 * s.padding();
-        int cols = s.kh() * s.kw() * cp;
-        int imageT = hp * wp * cp;
-        int group = (int) Math.max(1, Math.min(s.n(), GROUP_FLOATS / imageT));
-        float[] xt = mine.channelsLast(group * imageT);
+        int taps = s.kh() * s.kw();
+        int channelBlocks = ceilDiv(ChannelsLast.paddedChannels(s.c()), nr);
+        int cols = channelBlocks * taps * nr;
         MemorySegment sums = mine.weightSums(s.o() * cols);
-        int jPanels = ceilDiv(cols, nr);
+        int jPanels = channelBlocks * taps;
         int mPanels = ceilDiv(s.o(), mr);
         long work = (long) s.n() * s.pixels() * s.o() * s.k();
         int threads = work < PARALLEL_THRESHOLD ? 1 : pool.threads();
         int groups = threads == 1 || jPanels >= 2 * threads ? 1 : Math.min(mPanels, ceilDiv(2 * threads, jPanels));
         int units = jPanels * groups;
-
-        for (int n0 = 0; n0 < s.n(); n0 += group) {
-            int first = n0;
-            int images = Math.min(group, s.n() - n0);
-            int rows = images * hp;
-            int length = images * s.pixels();
-            int blocks = ceilDiv(length, blocking.kc());
-            boolean overwrite = n0 == 0;
-            if (threads == 1) {
-                ChannelsLast.transpose(x, first, s.c(), s.h(), s.w(), s.padding(), cp, 0, rows, xt);
-                weightRange(s, dy, xt, sums, first, length, blocks, overwrite, cols, cp, wp, imageT, groups, 0,
-                        units);
-            } else {
-                pool.run(part -> ChannelsLast.transpose(x, first, s.c(), s.h(), s.w(), s.padding(), cp,
-                        split(rows, threads, part), split(rows, threads, part + 1), xt));
-                pool.run(part -> weightRange(s, dy, xt, sums, first, length, blocks, overwrite, cols, cp, wp,
-                        imageT, groups, split(units, threads, part), split(units, threads, part + 1)));
-            }
-        }
         if (threads == 1) {
-            finishWeight(s, sums, cols, cp, dw, dy, dBias, 0, s.o());
+            weightPart(s, x, dy, dw, dBias, sums, cols, groups, 0, units, 0, s.o());
         } else {
-            pool.run(part -> finishWeight(s, sums, cols, cp, dw, dy, dBias, split(s.o(), threads, part),
-                    split(s.o(), threads, part + 1)));
+            pool.run(part -> weightPart(s, x, dy, dw, dBias, sums, cols, groups, split(units, threads, part),
+                    split(units, threads, part + 1), split(s.o(), threads, part), split(s.o(), threads, part + 1)));
         }
     }
 
     /**
-     * One thread's share of {@code sums[o, j] (=|+=) Σ_l dY[l][o] · X'[l][j]} over the reduction positions
-     * {@code l} of one group of images. Units are (column panel, output-channel group), column-panel major.
+     * One thread's share: units {@code [from, to)} of (column panel, output-channel group), column-panel major,
+     * and the bias sums of output channels {@code [o0, o1)}.
      */
-    private void weightRange(ConvShape s, MemorySegment dy, float[] xt, MemorySegment sums, int n0, int length,
-                             int blocks, boolean overwrite, int cols, int cp, int wp, int imageT, int groups,
-                             int from, int to) {
+    private void weightPart(ConvShape s, MemorySegment x, MemorySegment dy, MemorySegment dw, MemorySegment dBias,
+                            MemorySegment sums, int cols, int groups, int from, int to, int o0, int o1) {
+        if (dBias != null) {
+            biasRange(s, dy, dBias, o0, o1);
+        }
         if (from >= to) {
             return;
         }
         Scratch mine = SCRATCH.get();
-        int kcMax = ceilDiv(length, blocks);
+        int taps = s.kh() * s.kw();
+        int hp = s.h() + 2 * s.padding();
+        int wp = s.w() + 2 * s.padding();
+        // The channel blocks this thread's column panels use: [c0, c0 + width) in its buffer.
+        int firstBlock = from / groups / taps;
+        int lastBlock = (to - 1) / groups / taps;
+        int c0 = firstBlock * nr;
+        int c1 = Math.min(s.c(), (lastBlock + 1) * nr);
+        int width = (lastBlock - firstBlock + 1) * nr;
+        // Images per group, and so the reduction blocks, depend on the shape only (never on the split).
+        long fullImage = (long) hp * wp * ChannelsLast.paddedChannels(s.c());
+        int group = (int) Math.max(1, Math.min(s.n(), GROUP_FLOATS / fullImage));
+        int imageT = hp * wp * width;
+        float[] xt = mine.channelsLast(group * imageT);
         int mPanels = ceilDiv(s.o(), mr);
+        int kcMax = blocking.kc();
         float[] a = mine.outputGradient(mPanels * mr * kcMax);
         float[] packedB = mine.packedB(kcMax * nr);
         int[] pixel = mine.pixelOffsets(kcMax);
+        int[] taps8 = mine.laneBase(nr);
         float[] tile = mine.tile(mr * nr);
         int pixels = s.pixels();
-        for (int b = 0; b < blocks; b++) {
-            int l0 = blockStart(length, blocks, b);
-            int kc = blockStart(length, blocks, b + 1) - l0;
-            for (int i = 0; i < kc; i++) {
-                int l = l0 + i;
-                int img = l / pixels;
-                int p = l % pixels;
-                pixel[i] = img * imageT + ((p / s.ow()) * s.stride() * wp + (p % s.ow()) * s.stride()) * cp;
-            }
-            ChannelsLast.packOutputGradient(dy, n0, s.o(), pixels, l0, kc, mr, a);
-            float beta = overwrite && b == 0 ? 0f : 1f;
-            int packed = -1;
-            for (int unit = from; unit < to; unit++) {
-                int jp = unit / groups;
-                int group = unit % groups;
-                if (jp != packed) {
-                    ChannelsLast.packB(xt, pixel, kc, jp * nr, cols, s.kw(), wp, cp, nr, packedB);
-                    packed = jp;
+        for (int n0 = 0; n0 < s.n(); n0 += group) {
+            int images = Math.min(group, s.n() - n0);
+            ChannelsLast.transpose(x, n0, images, s.c(), s.h(), s.w(), s.padding(), c0, c1, width, xt);
+            int length = images * pixels;
+            int blocks = ceilDiv(length, kcMax);
+            for (int b = 0; b < blocks; b++) {
+                int l0 = blockStart(length, blocks, b);
+                int kc = blockStart(length, blocks, b + 1) - l0;
+                for (int i = 0; i < kc; i++) {
+                    int l = l0 + i;
+                    int img = l / pixels;
+                    int p = l % pixels;
+                    pixel[i] = img * imageT + ((p / s.ow()) * s.stride() * wp + (p % s.ow()) * s.stride()) * width;
                 }
-                int nValid = Math.min(nr, cols - jp * nr);
-                for (int q = split(mPanels, groups, group); q < split(mPanels, groups, group + 1); q++) {
-                    long c = ((long) q * mr * cols + jp * nr) * Float.BYTES;
-                    kernel.multiply(kc, a, q * mr * kc, packedB, 0, 1f, beta, sums, c, cols,
-                            Math.min(mr, s.o() - q * mr), nValid, tile);
+                ChannelsLast.packOutputGradient(dy, n0, s.o(), pixels, l0, kc, mr, a);
+                float beta = n0 == 0 && b == 0 ? 0f : 1f;
+                int packed = -1;
+                for (int unit = from; unit < to; unit++) {
+                    int jp = unit / groups;
+                    int group2 = unit % groups;
+                    if (jp != packed) {
+                        // Panel jp: tap t of channel block cb, i.e. NR channels at pixel offset (a·wp + b).
+                        int cb = jp / taps;
+                        int t = jp % taps;
+                        int at = ((t / s.kw()) * wp + t % s.kw()) * width + (cb - firstBlock) * nr;
+                        for (int v = 0; v < nr; v += V) {
+                            taps8[v / V] = at + v;
+                        }
+                        ChannelsLast.packB(xt, pixel, kc, taps8, nr, packedB);
+                        packed = jp;
+                    }
+                    for (int q = split(mPanels, groups, group2); q < split(mPanels, groups, group2 + 1); q++) {
+                        long c = ((long) q * mr * cols + jp * nr) * Float.BYTES;
+                        kernel.multiply(kc, a, q * mr * kc, packedB, 0, 1f, beta, sums, c, cols,
+                                Math.min(mr, s.o() - q * mr), nr, tile);
+                    }
+                }
+            }
+        }
+        // dw[o, c, t] += sums[o, (c / NR, t, c mod NR)] for this thread's units.
+        for (int unit = from; unit < to; unit++) {
+            int jp = unit / groups;
+            int group2 = unit % groups;
+            int cb = jp / taps;
+            int t = jp % taps;
+            int oFrom = split(mPanels, groups, group2) * mr;
+            int oTo = Math.min(s.o(), split(mPanels, groups, group2 + 1) * mr);
+            for (int o = oFrom; o < oTo; o++) {
+                for (int c = cb * nr; c < Math.min(s.c(), cb * nr + nr); c++) {
+                    long at = ((long) o * s.c() + c) * taps + t;
+                    float g = sums.getAtIndex(F, (long) o * cols + (long) jp * nr + c - cb * nr);
+                    dw.setAtIndex(F, at, dw.getAtIndex(F, at) + g);
                 }
             }
         }
     }
 
-    /** Adds output channels {@code [o0, o1)} of the sums, reordered to [o, c, kh, kw], to dw; and the bias sums. */
-    private void finishWeight(ConvShape s, MemorySegment sums, int cols, int cp, MemorySegment dw, MemorySegment dy,
-                              MemorySegment dBias, int o0, int o1) {
-        int taps = s.kh() * s.kw();
+    /** {@code dBias[o] += Σ_{n, p} dy[n, o, p]} for o in {@code [o0, o1)}. */
+    private static void biasRange(ConvShape s, MemorySegment dy, MemorySegment dBias, int o0, int o1) {
         for (int o = o0; o < o1; o++) {
-            for (int c = 0; c < s.c(); c++) {
-                for (int t = 0; t < taps; t++) {
-                    long at = ((long) o * s.c() + c) * taps + t;
-                    float g = sums.getAtIndex(F, (long) o * cols + (long) t * cp + c);
-                    dw.setAtIndex(F, at, dw.getAtIndex(F, at) + g);
-                }
+            float total = 0f;
+            for (int n = 0; n < s.n(); n++) {
+                total += rowSum(dy, ((long) n * s.o() + o) * s.pixels(), s.pixels());
             }
-            if (dBias != null) {
-                float total = 0f;
-                for (int n = 0; n < s.n(); n++) {
-                    total += rowSum(dy, ((long) n * s.o() + o) * s.pixels(), s.pixels());
-                }
-                dBias.setAtIndex(F, o, dBias.getAtIndex(F, o) + total);
-            }
+            dBias.setAtIndex(F, o, dBias.getAtIndex(F, o) + total);
         }
     }
 
