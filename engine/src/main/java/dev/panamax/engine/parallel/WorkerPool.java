@@ -16,7 +16,9 @@ import java.util.function.IntConsumer;
  *
  * <p>Jobs from different caller threads are serialised by a lock, so per-worker scratch buffers owned by a
  * kernel are never used twice at once. A job submitted from inside a job runs on the submitting thread alone
- * (all parts in order), which keeps nested calls correct instead of deadlocking.
+ * (all parts in order) instead of deadlocking; that is only correct for jobs whose parts are independent, so
+ * {@link #barrier()} inside such a nested job throws rather than let the parts see each other's half-done work.
+ * Kernels that run inside a job use a one-thread pool (as {@code SimdBackend.gemmStridedBatched} does).
  *
  * <p>Workers spin briefly before parking, since on a machine with few cores the next job usually follows within
  * microseconds (GEMM calls in a training step); they are daemon threads, so an idle pool never keeps the JVM
@@ -29,6 +31,8 @@ public final class WorkerPool implements AutoCloseable {
 
     private static final int SPIN_ITERATIONS = 20_000;
     private static volatile WorkerPool shared;
+    /** Whether this thread is running the parts of a nested job inline (see {@link #barrier()}). */
+    private static final ThreadLocal<boolean[]> NESTED = ThreadLocal.withInitial(() -> new boolean[1]);
 
     private final int threads;
     private final Worker[] workers;            // workers[0] is unused: part 0 runs on the caller
@@ -113,9 +117,20 @@ public final class WorkerPool implements AutoCloseable {
         if (closed) {
             throw new IllegalStateException("WorkerPool: this pool was closed");
         }
-        if (threads == 1 || isWorkerThread() || jobLock.isHeldByCurrentThread()) {
-            for (int part = 0; part < threads; part++) {
-                task.accept(part);
+        if (threads == 1) {
+            task.accept(0);
+            return;
+        }
+        if (isWorkerThread() || jobLock.isHeldByCurrentThread()) {
+            boolean[] nested = NESTED.get();
+            boolean outer = nested[0];
+            nested[0] = true;
+            try {
+                for (int part = 0; part < threads; part++) {
+                    task.accept(part);
+                }
+            } finally {
+                nested[0] = outer;
             }
             return;
         }
@@ -183,6 +198,10 @@ public final class WorkerPool implements AutoCloseable {
      * must call it the same number of times. A no-op for a one-thread pool or a nested (inline) job.
      */
     public void barrier() {
+        if (NESTED.get()[0]) {
+            throw new IllegalStateException("WorkerPool.barrier: called in a job nested inside another job, whose "
+                    + "parts run one after another on one thread; run the inner work on a one-thread pool");
+        }
         if (threads == 1 || !inParallelJob()) {
             return;
         }

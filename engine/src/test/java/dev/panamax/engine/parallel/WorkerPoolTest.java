@@ -71,6 +71,20 @@ class WorkerPoolTest {
     }
 
     @Test
+    void aBarrierInANestedJobFailsLoudly() {
+        try (WorkerPool pool = new WorkerPool(2)) {
+            var e = assertThrows(IllegalStateException.class, () -> pool.run(outer -> pool.run(inner -> pool.barrier())));
+            assertTrue(e.getMessage().contains("nested"), e.getMessage());
+            AtomicIntegerArray runs = new AtomicIntegerArray(2);
+            pool.run(part -> {
+                runs.incrementAndGet(part);
+                pool.barrier();
+            });
+            assertEquals("[1, 1]", runs.toString(), "the pool still works after the failure");
+        }
+    }
+
+    @Test
     void sizeMustBePositive() {
         var e = assertThrows(IllegalArgumentException.class, () -> new WorkerPool(0));
         assertTrue(e.getMessage().contains("threads"), e.getMessage());
