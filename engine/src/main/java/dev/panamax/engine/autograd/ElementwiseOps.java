@@ -62,47 +62,47 @@ public final class ElementwiseOps {
     }
 
     public static Var gelu(Tape tape, Var x) {
-        Backend backend = tape.backend();
-        Tensor y = tape.allocate(x.shape());
-        backend.gelu(x.value(), y);
-        Var out = tape.output(y, x);
-        tape.onBackward(out, () -> backend.geluBackward(x.value(), out.grad(), x.gradForAccumulation()));
-        return out;
+        return pointwise(tape, x, Backend::gelu, Backend::geluBackward, false);
     }
 
     public static Var silu(Tape tape, Var x) {
-        Backend backend = tape.backend();
-        Tensor y = tape.allocate(x.shape());
-        backend.silu(x.value(), y);
-        Var out = tape.output(y, x);
-        tape.onBackward(out, () -> backend.siluBackward(x.value(), out.grad(), x.gradForAccumulation()));
-        return out;
+        return pointwise(tape, x, Backend::silu, Backend::siluBackward, false);
     }
 
     public static Var relu(Tape tape, Var x) {
-        Backend backend = tape.backend();
-        Tensor y = tape.allocate(x.shape());
-        backend.relu(x.value(), y);
-        Var out = tape.output(y, x);
-        tape.onBackward(out, () -> backend.reluBackward(x.value(), out.grad(), x.gradForAccumulation()));
-        return out;
+        return pointwise(tape, x, Backend::relu, Backend::reluBackward, false);
     }
 
+    /** Softmax over the last dimension; its backward reads the output. */
     public static Var softmax(Tape tape, Var x) {
-        Backend backend = tape.backend();
-        Tensor y = tape.allocate(x.shape());
-        backend.softmax(x.value(), y);
-        Var out = tape.output(y, x);
-        tape.onBackward(out, () -> backend.softmaxBackward(y, out.grad(), x.gradForAccumulation()));
-        return out;
+        return pointwise(tape, x, Backend::softmax, Backend::softmaxBackward, true);
     }
 
+    /** Log-softmax over the last dimension; its backward reads the output. */
     public static Var logSoftmax(Tape tape, Var x) {
+        return pointwise(tape, x, Backend::logSoftmax, Backend::logSoftmaxBackward, true);
+    }
+
+    /** A backend forward kernel {@code out = f(in)}. */
+    @FunctionalInterface
+    private interface Forward {
+        void run(Backend backend, Tensor in, Tensor out);
+    }
+
+    /** A backend backward kernel {@code dX += dOut · f'(saved)}, saved being the op's input or output. */
+    @FunctionalInterface
+    private interface Backward {
+        void run(Backend backend, Tensor saved, Tensor dOut, Tensor dX);
+    }
+
+    /** The shared shape of a one-input op: forward now, backward from the input or (softmax) the output. */
+    private static Var pointwise(Tape tape, Var x, Forward forward, Backward backward, boolean backwardFromOutput) {
         Backend backend = tape.backend();
         Tensor y = tape.allocate(x.shape());
-        backend.logSoftmax(x.value(), y);
+        forward.run(backend, x.value(), y);
         Var out = tape.output(y, x);
-        tape.onBackward(out, () -> backend.logSoftmaxBackward(y, out.grad(), x.gradForAccumulation()));
+        Tensor saved = backwardFromOutput ? y : x.value();
+        tape.onBackward(out, () -> backward.run(backend, saved, out.grad(), x.gradForAccumulation()));
         return out;
     }
 
