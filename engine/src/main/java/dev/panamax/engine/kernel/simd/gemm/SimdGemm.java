@@ -10,15 +10,17 @@ import java.lang.foreign.ValueLayout;
  * <p>The BLIS algorithm: five loops around a register-tiled {@link MicroKernel}.
  * <pre>
  * for jc in N step NC                      B block KC×NC lives in L3, packed once, shared by all threads
- *   for pc in K step KC                    
- *     pack B[pc.., jc..]                   threads pack disjoint panels, then meet at a barrier
- *     for ic in (this thread's) M step MC  A block MC×KC lives in L2, packed per thread
+ *   for pc in K step KC
+ *     pack B[pc.., jc..]                   job 1: threads pack disjoint panels (the caller alone if small)
+ *     for ic in (a part's) M step MC       job 2: parts of M (or of the N panels), claimed by idle threads;
+ *       pack A[ic.., pc..]                   A block MC×KC lives in L2, packed per thread
  *       pack A[ic.., pc..]
  *       for jr in NC step NR               B micro-panel stays in L1
  *         for ir in MC step MR
  *           micro-kernel                   MR×NR of C in registers
  * </pre>
- * Threads split the M dimension (or, when M is too short to share, the N panels) statically. K is never split and
+ * The compute phase is cut into parts of M (or, when M is too short to share, of the N panels) that threads claim
+ * dynamically, so a preempted thread does not hold up the others. K is never split and
  * every C element is reduced by the same sequence of operations on every split, so the result is bit-identical
  * whatever the thread count. M = 1, N = 1, and a few columns past the last full micro-panel go to {@link SimdGemv}.
  *
@@ -28,6 +30,12 @@ public final class SimdGemm {
 
     /** Below this many multiply-adds a GEMM runs on the calling thread: waking workers would cost more. */
     private static final long PARALLEL_THRESHOLD = 1L << 16;
+
+    /** B blocks smaller than this many floats are packed by the calling thread alone. */
+    private static final long PARALLEL_PACK_FLOATS = 1L << 16;
+
+    /** The compute phase is cut into up to this many parts per thread, so early finishers take over late work. */
+    private static final int PARTS_PER_THREAD = 4;
 
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
@@ -72,17 +80,60 @@ public final class SimdGemm {
         }
     }
 
-    /** The blocked algorithm on the calling thread or split over the pool. */
+    /**
+     * The blocked algorithm. Per (jc, pc) block there are two phases, each one pool job: pack the B block
+     * (shared by every thread), then compute C's rows (or, when M is short, its column panels) in parts that
+     * each pack their own A blocks. Parts are claimed dynamically, so a thread that is late (preempted, still
+     * waking) never holds the others up; which thread computes a tile does not change its arithmetic.
+     */
     private void blocked(boolean transA, boolean transB, int m, int n, int k, float alpha,
                          MemorySegment a, long aOff, int lda, MemorySegment b, long bOff, int ldb,
                          float beta, MemorySegment c, long cOff, int ldc, int threads, WorkerPool pool) {
-        float[] sharedB = SCRATCH.get().packedB(packedBSize(n, k));
-        if (threads == 1) {
-            blocked(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc, sharedB, 0, 1,
-                    null);
-        } else {
-            pool.run(part -> blocked(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff,
-                    ldc, sharedB, part, threads, pool));
+        MicroKernel kernel = blocking.kernel();
+        int mr = kernel.mr();
+        int nr = kernel.nr();
+        float[] packedB = SCRATCH.get().packedB(packedBSize(n, k));
+        int tilesM = ceilDiv(m, mr);
+        for (int jc = 0; jc < n; jc += blocking.nc()) {
+            int nc = Math.min(blocking.nc(), n - jc);
+            int panelsN = ceilDiv(nc, nr);
+            for (int pc = 0; pc < k; pc += blocking.kc()) {
+                int kc = Math.min(blocking.kc(), k - pc);
+                int jBlock = jc;
+                int pBlock = pc;
+                float betaNow = pc == 0 ? beta : 1f;
+
+                // Phase 1: pack B. Small blocks are packed by the caller alone: a job would cost more.
+                int packParts = threads == 1 || (long) kc * nc < PARALLEL_PACK_FLOATS ? 1 : Math.min(threads, panelsN);
+                if (packParts == 1) {
+                    GemmPacking.packB(transB, b, bOff, ldb, pc, kc, jc, nc, 0, panelsN, nr, packedB);
+                } else {
+                    pool.run(packParts, part -> GemmPacking.packB(transB, b, bOff, ldb, pBlock, kc, jBlock, nc,
+                            splitRange(panelsN, packParts, part), splitRange(panelsN, packParts, part + 1), nr,
+                            packedB));
+                }
+
+                // Phase 2: compute. Split M when there are enough micro-tile rows; otherwise split the N panels.
+                boolean splitM = tilesM >= 4 * threads || tilesM >= panelsN;
+                int units = splitM ? tilesM : panelsN;
+                int parts = threads == 1 ? 1 : Math.min(units, threads * PARTS_PER_THREAD);
+                if (parts == 1) {
+                    computeBlock(transA, a, aOff, lda, 0, m, pc, kc, jc, nc, 0, panelsN, alpha, betaNow, c, cOff,
+                            ldc, packedB);
+                } else {
+                    pool.run(parts, part -> {
+                        int from = splitRange(units, parts, part);
+                        int to = splitRange(units, parts, part + 1);
+                        if (splitM) {
+                            computeBlock(transA, a, aOff, lda, from * mr, Math.min(m, to * mr), pBlock, kc, jBlock,
+                                    nc, 0, panelsN, alpha, betaNow, c, cOff, ldc, packedB);
+                        } else {
+                            computeBlock(transA, a, aOff, lda, 0, m, pBlock, kc, jBlock, nc, from, to, alpha,
+                                    betaNow, c, cOff, ldc, packedB);
+                        }
+                    });
+                }
+            }
         }
     }
 
@@ -92,55 +143,30 @@ public final class SimdGemm {
         return Math.min(blocking.kc(), k) * nc;
     }
 
-    /** One thread's share ({@code part} of {@code parts}) of the blocked algorithm. */
-    private void blocked(boolean transA, boolean transB, int m, int n, int k, float alpha,
-                         MemorySegment a, long aOff, int lda, MemorySegment b, long bOff, int ldb,
-                         float beta, MemorySegment c, long cOff, int ldc,
-                         float[] packedB, int part, int parts, WorkerPool pool) {
+    /**
+     * Rows {@code [rowFrom, rowTo)} × B panels {@code [panelFrom, panelTo)} of one (jc, pc) block: packs A in
+     * MC-row blocks into this thread's scratch and runs the micro-kernel over every tile.
+     */
+    private void computeBlock(boolean transA, MemorySegment a, long aOff, int lda, int rowFrom, int rowTo,
+                              int pc, int kc, int jc, int nc, int panelFrom, int panelTo, float alpha, float beta,
+                              MemorySegment c, long cOff, int ldc, float[] packedB) {
         MicroKernel kernel = blocking.kernel();
         int mr = kernel.mr();
         int nr = kernel.nr();
-        int kcMax = Math.min(blocking.kc(), k);
         Scratch mine = SCRATCH.get();
-        float[] packedA = mine.packedA(Math.min(blocking.mc(), roundUp(m, mr)) * kcMax);
+        float[] packedA = mine.packedA(Math.min(blocking.mc(), roundUp(rowTo - rowFrom, mr)) * kc);
         float[] tile = mine.tile(mr * nr);
-
-        int tilesM = ceilDiv(m, mr);
-        for (int jc = 0; jc < n; jc += blocking.nc()) {
-            int nc = Math.min(blocking.nc(), n - jc);
-            int panelsN = ceilDiv(nc, nr);
-            // Split M when each thread gets at least a few micro-tiles of rows; otherwise split the N panels.
-            boolean splitM = tilesM >= 4 * parts || tilesM >= panelsN;
-            int packFrom = splitRange(panelsN, parts, part);
-            int packTo = splitRange(panelsN, parts, part + 1);
-            int rowFrom = splitM ? Math.min(m, splitRange(tilesM, parts, part) * mr) : 0;
-            int rowTo = splitM ? Math.min(m, splitRange(tilesM, parts, part + 1) * mr) : m;
-            int panelFrom = splitM ? 0 : packFrom;
-            int panelTo = splitM ? panelsN : packTo;
-
-            for (int pc = 0; pc < k; pc += blocking.kc()) {
-                int kc = Math.min(blocking.kc(), k - pc);
-                GemmPacking.packB(transB, b, bOff, ldb, pc, kc, jc, nc, packFrom, packTo, nr, packedB);
-                if (pool != null && splitM) {
-                    pool.barrier();     // every thread reads every B panel
-                }
-                float betaNow = pc == 0 ? beta : 1f;
-                for (int ic = rowFrom; ic < rowTo; ic += blocking.mc()) {
-                    int mc = Math.min(blocking.mc(), rowTo - ic);
-                    GemmPacking.packA(transA, a, aOff, lda, ic, mc, pc, kc, mr, packedA);
-                    for (int q = panelFrom; q < panelTo; q++) {
-                        int jr = q * nr;
-                        int nValid = Math.min(nr, nc - jr);
-                        int bIndex = q * nr * kc;
-                        for (int ir = 0; ir < mc; ir += mr) {
-                            long cAt = (cOff + (long) (ic + ir) * ldc + jc + jr) * Float.BYTES;
-                            kernel.multiply(kc, packedA, ir * kc, packedB, bIndex, alpha, betaNow, c, cAt, ldc,
-                                    Math.min(mr, mc - ir), nValid, tile);
-                        }
-                    }
-                }
-                if (pool != null && splitM) {
-                    pool.barrier();     // nobody repacks B while another thread still reads it
+        for (int ic = rowFrom; ic < rowTo; ic += blocking.mc()) {
+            int mc = Math.min(blocking.mc(), rowTo - ic);
+            GemmPacking.packA(transA, a, aOff, lda, ic, mc, pc, kc, mr, packedA);
+            for (int q = panelFrom; q < panelTo; q++) {
+                int jr = q * nr;
+                int nValid = Math.min(nr, nc - jr);
+                int bIndex = q * nr * kc;
+                for (int ir = 0; ir < mc; ir += mr) {
+                    long cAt = (cOff + (long) (ic + ir) * ldc + jc + jr) * Float.BYTES;
+                    kernel.multiply(kc, packedA, ir * kc, packedB, bIndex, alpha, beta, c, cAt, ldc,
+                            Math.min(mr, mc - ir), nValid, tile);
                 }
             }
         }
