@@ -179,13 +179,8 @@ final class DesignMatrix implements AutoCloseable {
             body.run(0, rows);
             return;
         }
-        WorkerPool pool = WorkerPool.shared();
-        int parts = pool.threads();
-        pool.run(part -> {
-            for (int c = part; c < chunks; c += parts) {
-                body.run(c * CHUNK, Math.min(rows, (c + 1) * CHUNK));
-            }
-        });
+        // One part per chunk: idle threads claim the next chunk, so a preempted thread delays only its own.
+        WorkerPool.shared().run(chunks, c -> body.run(c * CHUNK, Math.min(rows, (c + 1) * CHUNK)));
     }
 
     interface ChunkBody {

@@ -31,8 +31,21 @@ final class GemmPacking {
         for (int q = 0, i = 0; i < mc; q++, i += mr) {
             int rows = Math.min(mr, mc - i);
             int base = q * mr * kc;
-            if (transA) {
-                // op(A)(i, p) = A[p, i]: for each p the panel's rows are contiguous in memory.
+            if (transA && rows == mr && (mr == 4 || mr == 8)) {
+                // op(A)(i, p) = A[p, i]: for each p the panel's mr rows are mr contiguous floats, one vector.
+                long src = (aOff + (long) p0 * lda + i0 + i) * Float.BYTES;
+                long stride = (long) lda * Float.BYTES;
+                if (mr == 4) {
+                    for (int p = 0, d = base; p < kc; p++, d += 4, src += stride) {
+                        FloatVector.fromMemorySegment(FloatVector.SPECIES_128, a, src, ORDER).intoArray(dst, d);
+                    }
+                } else {
+                    for (int p = 0, d = base; p < kc; p++, d += 8, src += stride) {
+                        FloatVector.fromMemorySegment(FloatVector.SPECIES_256, a, src, ORDER).intoArray(dst, d);
+                    }
+                }
+            } else if (transA) {
+                // The same, element by element: a partial last panel (zero rows past the edge) or an odd mr.
                 for (int p = 0; p < kc; p++) {
                     long src = aOff + (long) (p0 + p) * lda + i0 + i;
                     int d = base + p * mr;
