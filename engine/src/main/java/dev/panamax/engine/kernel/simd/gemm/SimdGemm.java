@@ -37,6 +37,9 @@ public final class SimdGemm {
     /** The compute phase is cut into up to this many parts per thread, so early finishers take over late work. */
     private static final int PARTS_PER_THREAD = 4;
 
+    /** A GEMV part computes at least this many outputs: when they are columns, runs of 1 KiB keep streaming fast. */
+    private static final int MIN_GEMV_OUTPUTS = 256;
+
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
     private final GemmBlocking blocking;
@@ -179,8 +182,10 @@ public final class SimdGemm {
             gemvRange(x, k, mat, off, ld, rowsAreP, 0, outputs, alpha, beta, y, yOff, incY);
             return;
         }
-        int parts = threads;
-        pool.run(part -> gemvRange(x, k, mat, off, ld, rowsAreP, splitRange(outputs, parts, part),
+        // Up to PARTS_PER_THREAD parts per thread of at least MIN_GEMV_OUTPUTS outputs each, so a thread that is
+        // preempted while streaming its share leaves the rest of the matrix to the others.
+        int parts = Math.max(1, Math.min(threads * PARTS_PER_THREAD, outputs / MIN_GEMV_OUTPUTS));
+        pool.run(parts, part -> gemvRange(x, k, mat, off, ld, rowsAreP, splitRange(outputs, parts, part),
                 splitRange(outputs, parts, part + 1), alpha, beta, y, yOff, incY));
     }
 
