@@ -34,7 +34,7 @@ final class ByteLevelBpe {
 
     /**
      * @param byteToken  the token of each of the 256 byte values
-     * @param tokenBytes the bytes of every id in [0, vocabSize)
+     * @param tokenBytes the bytes of every id in [0, vocabSize); null for an id the vocabulary skips
      * @param specialId  the id of {@code <|endoftext|>} (its {@code tokenBytes} entry is that text), or -1
      */
     ByteLevelBpe(String owner, int[] byteToken, byte[][] tokenBytes, MergeTable merges, int specialId) {
@@ -123,6 +123,9 @@ final class ByteLevelBpe {
     private void checkId(int id) {
         if (id < 0 || id >= tokenBytes.length) {
             throw new IllegalArgumentException(owner + ": id " + id + " is outside [0, " + tokenBytes.length + ")");
+        }
+        if (tokenBytes[id] == null) {
+            throw new IllegalArgumentException(owner + ": id " + id + " has no token (the vocabulary skips it)");
         }
     }
 

@@ -31,6 +31,8 @@ public final class Gpt2Tokenizer implements Tokenizer {
 
     public static final String VOCAB_FILE = "vocab.json";
     public static final String MERGES_FILE = "merges.txt";
+    /** Ids beyond this are taken for a corrupted file rather than allocate a table that large. */
+    private static final int MAX_ID = (1 << 24) - 1;
 
     private final ByteLevelBpe codec;
     private final byte[] vocabFile;      // the files as read, so that save() copies them byte for byte
@@ -52,7 +54,7 @@ public final class Gpt2Tokenizer implements Tokenizer {
         byte[] vocabBytes = read(vocabJson);
         byte[] mergesBytes = read(mergesTxt);
         Map<String, Integer> vocab = parseVocab(vocabJson, utf8(vocabJson, vocabBytes));
-        int vocabSize = vocab.size();
+        int vocabSize = vocab.values().stream().mapToInt(Integer::intValue).max().orElseThrow() + 1;
 
         byte[][] tokenBytes = new byte[vocabSize][];
         int specialId = -1;
@@ -86,7 +88,10 @@ public final class Gpt2Tokenizer implements Tokenizer {
         return new Gpt2Tokenizer(codec, vocabBytes, mergesBytes);
     }
 
-    /** {@code {"spelling": id, ...}} with ids exactly 0..n-1, each once. */
+    /**
+     * {@code {"spelling": id, ...}}: distinct ids, normally exactly 0..n-1. Gaps are allowed (a trimmed vocabulary
+     * keeps GPT-2's ids); the vocabulary size is then the largest id + 1, and decoding a missing id throws.
+     */
     private static Map<String, Integer> parseVocab(Path file, String text) {
         String where = "Gpt2Tokenizer: " + file;
         Object root;
@@ -99,22 +104,21 @@ public final class Gpt2Tokenizer implements Tokenizer {
             throw new IllegalArgumentException(where + ": expected a JSON object mapping each token to its id");
         }
         Map<String, Integer> vocab = new HashMap<>(json.size() * 2);
-        String[] byId = new String[json.size()];
+        Map<Integer, String> byId = new HashMap<>(json.size() * 2);
         for (Map.Entry<?, ?> e : json.entrySet()) {
             String token = (String) e.getKey();
-            if (!(e.getValue() instanceof Long id) || id < 0 || id >= json.size()) {
+            if (!(e.getValue() instanceof Long id) || id < 0 || id > MAX_ID) {
                 throw new IllegalArgumentException(where + ": token " + Json.quote(token) + " has id " + e.getValue()
-                        + ", expected a whole number in [0, " + json.size() + ") (one id per entry)");
+                        + ", expected a whole number in [0, " + MAX_ID + "]");
             }
-            int i = id.intValue();
-            if (byId[i] != null) {
-                throw new IllegalArgumentException(where + ": tokens " + Json.quote(byId[i]) + " and "
-                        + Json.quote(token) + " both have id " + i);
+            String other = byId.put(id.intValue(), token);
+            if (other != null) {
+                throw new IllegalArgumentException(where + ": tokens " + Json.quote(other) + " and "
+                        + Json.quote(token) + " both have id " + id);
             }
-            byId[i] = token;
-            vocab.put(token, i);
+            vocab.put(token, id.intValue());
         }
-        return vocab;   // n entries with distinct ids in [0, n): every id is used
+        return vocab;
     }
 
     /** One rule per line, "left right" in vocab spelling, highest priority first; a "#version" header is skipped. */
