@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+import java.util.regex.Matcher;
 import org.junit.jupiter.api.Test;
 
 class PreTokenizerTest {
@@ -31,6 +32,35 @@ class PreTokenizerTest {
         assertEquals(List.of("abc", "123", " 4٣", "!?", " 日本語"), split("abc123 4٣!? 日本語"));
         // \s is Unicode whitespace: the ideographic space U+3000 behaves like a space (is never glued to a word).
         assertEquals(List.of("a", "\u3000", "b"), split("a\u3000b"));
+    }
+
+    @Test
+    void scannerMakesTheRegexsChoices() {
+        Random random = new Random(8);
+        String tricky = "'sStrvelmd \t\n\u00a0\u0085\u2028\u3000\u001c 1٣Ⅻ½!?'\u0301é日😀";
+        for (int i = 0; i < 5000; i++) {
+            String text;
+            if (i % 2 == 0) {
+                text = RandomText.next(random, 30);
+            } else {
+                StringBuilder s = new StringBuilder();
+                int[] cps = tricky.codePoints().toArray();
+                for (int k = random.nextInt(20); k > 0; k--) {
+                    s.appendCodePoint(cps[random.nextInt(cps.length)]);
+                }
+                text = s.toString();
+            }
+            assertEquals(regexSplit(text), split(text), "text " + text.codePoints().mapToObj(Integer::toHexString).toList());
+        }
+    }
+
+    private static List<String> regexSplit(String text) {
+        List<String> chunks = new ArrayList<>();
+        Matcher m = PreTokenizer.GPT2_PATTERN.matcher(text);
+        while (m.find()) {
+            chunks.add(m.group());
+        }
+        return chunks;
     }
 
     @Test
