@@ -141,15 +141,15 @@ public final class Gpt2Tokenizer implements Tokenizer {
             }
             String left = line.substring(0, space);
             String right = line.substring(space + 1);
-            Integer leftId = vocab.get(left);
-            Integer rightId = vocab.get(right);
-            Integer mergedId = vocab.get(left + right);
             for (String[] part : new String[][] {{left, "left"}, {right, "right"}, {left + right, "merged"}}) {
                 if (!vocab.containsKey(part[0])) {
                     throw new IllegalArgumentException(where + " line " + (n + 1) + ": the " + part[1] + " token "
                             + Json.quote(part[0]) + " is not in " + VOCAB_FILE + " (are the two files from the same model?)");
                 }
             }
+            int leftId = vocab.get(left);
+            int rightId = vocab.get(right);
+            int mergedId = vocab.get(left + right);
             long earlier = seen.get(leftId, rightId, -1);
             if (earlier >= 0) {
                 throw new IllegalArgumentException(where + " line " + (n + 1) + ": " + Json.quote(line)
