@@ -72,11 +72,13 @@ final class GlyphsCommand implements Callable<Integer> {
     @Option(names = "--retrain", description = "Train the classifier even if a cached one fits.")
     boolean retrain;
 
-    @Option(names = "--train-images", description = "Training glyphs (default: "
-            + "30000).")
+    @Option(names = "--train-images", description = "Training glyphs (default: 20000).")
     Integer trainImages;
 
-    @Option(names = "--epochs", description = "Training passes (default: 3).")
+    @Option(names = "--held-out-images", description = "Held-out glyphs the accuracy is measured on (default: 5000).")
+    Integer heldOutImages;
+
+    @Option(names = "--epochs", description = "Training passes (default: 2).")
     Integer epochs;
 
     @Option(names = "--check-samples", defaultValue = "1000", description = "Images per set in the distance sanity "
@@ -125,7 +127,8 @@ final class GlyphsCommand implements Callable<Integer> {
                     training.seed());
         }
         GlyphClassifier.GlyphRecipe recipe = new GlyphClassifier.GlyphRecipe(
-                trainImages == null ? defaults.trainImages() : trainImages, defaults.heldOutImages(), training);
+                trainImages == null ? defaults.trainImages() : trainImages,
+                heldOutImages == null ? defaults.heldOutImages() : heldOutImages, training);
         Path file = GlyphClassifier.cacheFile(cacheDir, size, glyphs);
         if (retrain) {
             try {
