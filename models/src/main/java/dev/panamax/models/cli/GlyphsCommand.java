@@ -5,6 +5,7 @@ import dev.panamax.models.diffusion.data.GlyphDataset;
 import dev.panamax.models.diffusion.data.ImageBatches;
 import dev.panamax.models.diffusion.eval.DistanceSanityCheck;
 import dev.panamax.models.diffusion.eval.GlyphClassifier;
+import dev.panamax.models.diffusion.eval.SampleEvaluation;
 import dev.panamax.models.plot.LabelledImageGrid;
 import dev.panamax.models.training.ProgressBar;
 import java.io.IOException;
@@ -150,9 +151,13 @@ final class GlyphsCommand implements Callable<Integer> {
             stdout.printf(Locale.ROOT, "held-out accuracy: %.2f%% on %d glyphs not seen in training%n",
                     100 * classifier.heldOutAccuracy(), recipe.heldOutImages());
             GlyphDataset source = GlyphDataset.generate(checkSamples, size, SANITY_SOURCE_SEED, glyphs);
-            GlyphDataset reference = GlyphDataset.generate(2 * checkSamples, size, SANITY_REFERENCE_SEED, glyphs);
+            int[] labels = ImageBatches.labels(source, java.util.stream.IntStream.range(0, checkSamples).toArray());
+            GlyphDataset reference = GlyphDataset.generate(
+                    SampleEvaluation.heldOutImagesNeeded(labels, checkSamples, glyphs.classes()), size,
+                    SANITY_REFERENCE_SEED, glyphs);
             stdout.printf(Locale.ROOT, "%nFID-style distance sanity check (%d images per set, %d-d classifier "
-                    + "features):%n", checkSamples, GlyphClassifier.FEATURES);
+                    + "features; each distance a mean over %d real sets):%n", checkSamples, GlyphClassifier.FEATURES,
+                    SampleEvaluation.REAL_SETS);
             stdout.print(DistanceSanityCheck.table(
                     DistanceSanityCheck.run(classifier, source, reference, checkSamples, seed)));
         }

@@ -24,8 +24,8 @@ public final class DistanceSanityCheck {
 
     /**
      * Scores {@code count} images of {@code source} (real, disjoint from {@code heldOut}) as they are, with
-     * Gaussian noise, blurred, and replaced by pure noise, each against {@code heldOut} (≥ 2·count images per
-     * the evaluation's rules).
+     * Gaussian noise, blurred, and replaced by pure noise, each against {@code heldOut} (enough images for
+     * {@link SampleEvaluation#evaluate}: {@link SampleEvaluation#heldOutImagesNeeded}).
      */
     public static List<Row> run(GlyphClassifier classifier, ImageDataset source, ImageDataset heldOut, int count,
                                 long seed) {

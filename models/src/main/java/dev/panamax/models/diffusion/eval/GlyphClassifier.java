@@ -57,6 +57,9 @@ public final class GlyphClassifier implements Module, AutoCloseable {
     /** Bumped when the architecture or training changes, so cached classifiers are retrained. */
     public static final int VERSION = 1;
 
+    /** Where the commands keep the trained classifier unless told otherwise. */
+    public static final Path DEFAULT_CACHE_DIR = Path.of("runs", "glyph-classifier");
+
     private static final int CONV1 = 16;
     private static final int CONV2 = 32;
     private static final int INFERENCE_BATCH = 256;
@@ -404,6 +407,12 @@ public final class GlyphClassifier implements Module, AutoCloseable {
         } catch (IOException e) {
             throw new IllegalArgumentException("GlyphClassifier.load: " + e.getMessage(), e);
         }
+    }
+
+    /** {@link #trainOrLoad(Path, int, GlyphDataset.Glyphs, GlyphRecipe, Backend, PrintStream)} with the default recipe. */
+    public static GlyphClassifier trainOrLoad(Path cacheDir, int imageSize, GlyphDataset.Glyphs glyphs, Backend backend,
+                                              PrintStream progress) {
+        return trainOrLoad(cacheDir, imageSize, glyphs, GlyphRecipe.DEFAULT, backend, progress);
     }
 
     /**

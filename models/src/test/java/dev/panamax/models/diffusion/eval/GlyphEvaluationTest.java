@@ -124,6 +124,9 @@ class GlyphEvaluationTest {
         assertTrue(real.accuracy() >= 0.75, real.toString());
         assertTrue(real.ratio() < 2.5, real.toString());
         assertEquals(n, java.util.Arrays.stream(real.requestedPerClass()).sum());
+        assertEquals(SampleEvaluation.REAL_SETS, real.distancesToRealSets().length);
+        assertEquals(3, real.realPairDistances().length);
+        assertEquals(java.util.Arrays.stream(real.realPairDistances()).average().orElseThrow(), real.floor(), 1e-12);
 
         SampleEvaluation mislabelled = SampleEvaluation.evaluate(images, wrong, n, reference, classifier);
         assertTrue(mislabelled.accuracy() < 0.3, mislabelled.toString());
@@ -160,14 +163,29 @@ class GlyphEvaluationTest {
     }
 
     @Test
+    void againstGlyphsDrawsEnoughHeldOutGlyphsForAnyLabelMix() {
+        float[] images = ImageBatches.range(source, 0, 64);
+        int[] labels = new int[64];
+        int[] cycling = new int[64];
+        for (int i = 0; i < 64; i++) {
+            labels[i] = source.label(i);
+            cycling[i] = i % 10;                      // classes 0-3 asked 7 times, the others 6
+        }
+        SampleEvaluation e = SampleEvaluation.againstGlyphs(images, labels, 64, classifier);
+        assertTrue(e.accuracy() >= 0.7, e.toString());
+        assertEquals(64, SampleEvaluation.againstGlyphs(images, cycling, 64, classifier).samples());
+        assertTrue(Double.isNaN(SampleEvaluation.againstGlyphs(images, null, 64, classifier).accuracy()));
+    }
+
+    @Test
     void badEvaluationInputIsRejected() {
         float[] images = ImageBatches.range(source, 0, 100);
         int[] fives = new int[100];
         java.util.Arrays.fill(fives, 5);
-        // 100 fives need 200 real fives; the reference holds 80.
+        // 100 fives need 3 x 100 real fives; the reference holds 80.
         var e = assertThrows(IllegalArgumentException.class,
                 () -> SampleEvaluation.evaluate(images, fives, 100, reference, classifier));
-        assertTrue(e.getMessage().contains("class '5'") && e.getMessage().contains("200"), e.getMessage());
+        assertTrue(e.getMessage().contains("class '5'") && e.getMessage().contains("300"), e.getMessage());
         int[] outside = new int[100];
         outside[7] = 10;
         e = assertThrows(IllegalArgumentException.class,
