@@ -66,7 +66,7 @@ final class GlyphsCommand implements Callable<Integer> {
             + "print its held-out accuracy and the distance sanity check.")
     boolean trainClassifier;
 
-    @Option(names = "--cache-dir", defaultValue = "runs/glyph-classifier",
+    @Option(names = "--cache-dir", defaultValue = "runs/glyph-classifier",   // GlyphClassifier.DEFAULT_CACHE_DIR
             description = "Where the trained classifier is kept (default: ${DEFAULT-VALUE}).")
     Path cacheDir;
 
@@ -141,8 +141,8 @@ final class GlyphsCommand implements Callable<Integer> {
         boolean cached = GlyphClassifier.isCached(cacheDir, size, glyphs, recipe);
         long start = System.nanoTime();
         var backend = Backends.select(parent == null ? "auto" : parent.backend);
-        try (GlyphClassifier classifier = GlyphClassifier.trainOrLoad(cacheDir, size, glyphs, recipe, backend,
-                progress)) {
+        try (GlyphClassifier classifier = ModelRuns.writing(
+                () -> GlyphClassifier.trainOrLoad(cacheDir, size, glyphs, recipe, backend, progress))) {
             double seconds = (System.nanoTime() - start) / 1e9;
             stdout.printf(Locale.ROOT, "glyph classifier (%s, %dx%d): %s %s%n",
                     glyphs == GlyphDataset.Glyphs.DIGITS ? "digits" : "digits and letters", size, size,

@@ -26,6 +26,7 @@ import java.lang.foreign.Arena;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -180,8 +181,9 @@ public final class GlyphClassifier implements Module, AutoCloseable {
         int stepsPerEpoch = (n + batch - 1) / batch;
         long totalSteps = (long) stepsPerEpoch * training.epochs();
         List<Parameter> parameters = parameters();
-        var schedule = new WarmupCosineSchedule(training.learningRate(), training.learningRate() / 20,
-                Math.min(100, totalSteps / 10), Math.max(totalSteps, Math.min(100, totalSteps / 10) + 1));
+        long warmup = Math.min(100, totalSteps / 10);
+        var schedule = new WarmupCosineSchedule(training.learningRate(), training.learningRate() / 20, warmup,
+                Math.max(totalSteps, warmup + 1));
         ProgressBar bar = progress == null ? null : new ProgressBar(progress, "step", totalSteps);
         SplittableRandom random = new SplittableRandom(training.seed());
         double epochLoss = 0;
@@ -194,7 +196,7 @@ public final class GlyphClassifier implements Module, AutoCloseable {
                 epochLoss = 0;
                 for (int start = 0; start < n; start += batch) {
                     int b = Math.min(batch, n - start);
-                    int[] indices = java.util.Arrays.copyOfRange(order, start, start + b);
+                    int[] indices = Arrays.copyOfRange(order, start, start + b);
                     int[] labels = ImageBatches.labels(data, indices);
                     float loss;
                     int correct;
@@ -257,11 +259,11 @@ public final class GlyphClassifier implements Module, AutoCloseable {
         int per = channels * imageSize * imageSize;
         for (int start = 0; start < count; start += INFERENCE_BATCH) {
             int b = Math.min(INFERENCE_BATCH, count - start);
-            float[] slice = java.util.Arrays.copyOfRange(images, start * per, (start + b) * per);
+            float[] slice = Arrays.copyOfRange(images, start * per, (start + b) * per);
             try (Tape tape = new Tape(backend)) {
                 float[] values = features(tape, input(tape, slice, b)).value().toArray();
                 for (int i = 0; i < b; i++) {
-                    out[start + i] = java.util.Arrays.copyOfRange(values, i * FEATURES, (i + 1) * FEATURES);
+                    out[start + i] = Arrays.copyOfRange(values, i * FEATURES, (i + 1) * FEATURES);
                 }
             }
         }
@@ -275,7 +277,7 @@ public final class GlyphClassifier implements Module, AutoCloseable {
         int per = channels * imageSize * imageSize;
         for (int start = 0; start < count; start += INFERENCE_BATCH) {
             int b = Math.min(INFERENCE_BATCH, count - start);
-            float[] slice = java.util.Arrays.copyOfRange(images, start * per, (start + b) * per);
+            float[] slice = Arrays.copyOfRange(images, start * per, (start + b) * per);
             try (Tape tape = new Tape(backend)) {
                 int[] labels = argmax(logits(tape, features(tape, input(tape, slice, b))).value().toArray(), b);
                 System.arraycopy(labels, 0, out, start, b);
