@@ -370,7 +370,8 @@ public final class GlyphClassifier implements Module, AutoCloseable {
             Files.createDirectories(parent);
             ParameterCheckpoint.save(file, parameters(), metadata);
         } catch (IOException e) {
-            throw new UncheckedIOException("GlyphClassifier: cannot write " + file + ": " + e.getMessage(), e);
+            throw new UncheckedIOException("GlyphClassifier: cannot write " + file + " (" + e.getClass().getSimpleName()
+                    + ": " + e.getMessage() + ")", e);
         }
     }
 
@@ -440,6 +441,7 @@ public final class GlyphClassifier implements Module, AutoCloseable {
                 progress.println("glyph classifier: " + file + " " + problem + "; retraining");
             }
         }
+        requireWritableFolder(cacheDir);     // fail now, not after minutes of training
         GlyphDataset train = GlyphDataset.generate(recipe.trainImages(), imageSize, recipe.training().seed(), glyphs);
         GlyphDataset heldOut = GlyphDataset.generate(recipe.heldOutImages(), imageSize, recipe.heldOutSeed(), glyphs);
         GlyphClassifier classifier = new GlyphClassifier(1, imageSize, train.classNames(), recipe.training().seed(),
@@ -457,6 +459,18 @@ public final class GlyphClassifier implements Module, AutoCloseable {
             throw e;
         }
         return classifier;
+    }
+
+    private static void requireWritableFolder(Path folder) {
+        try {
+            Files.createDirectories(folder);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("GlyphClassifier: cannot create the cache folder " + folder + " ("
+                    + e.getClass().getSimpleName() + ": " + e.getMessage() + ")", e);
+        }
+        if (!Files.isWritable(folder)) {
+            throw new IllegalArgumentException("GlyphClassifier: the cache folder " + folder + " is not writable");
+        }
     }
 
     /** Whether {@link #trainOrLoad} would load a cached classifier rather than train one. */

@@ -89,6 +89,10 @@ class GlyphEvaluationTest {
         assertTrue(e.getMessage().contains("does not exist"), e.getMessage());
         Path junk = Files.writeString(cache.resolve("junk.safetensors"), "not a safetensors file");
         assertThrows(IllegalArgumentException.class, () -> GlyphClassifier.load(junk, Backends.select("auto")));
+        // An unusable cache folder (here: a file) fails before any training.
+        var folder = assertThrows(IllegalArgumentException.class, () -> GlyphClassifier.trainOrLoad(junk, SIZE,
+                GlyphDataset.Glyphs.DIGITS, TINY, Backends.select("auto"), null));
+        assertTrue(folder.getMessage().contains("cache folder"), folder.getMessage());
     }
 
     @Test
