@@ -21,13 +21,22 @@ mkdir -p "$out"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-cd "$here"   # relative source names: nothing machine-specific can end up in the output
-for source in *.cu; do
-    name=${source%.cu}
-    "$nvcc" -ptx -arch=compute_80 -O3 -o "$work/$name.ptx" "$source"
+build() {
+    local name=$1
+    "$nvcc" -ptx -arch=compute_80 -O3 -o "$work/$name.ptx" "$name.cu"
     sed -e 's/^\.version [0-9]*\.[0-9]*$/.version 7.0/' "$work/$name.ptx" > "$out/$name.ptx"
     if [ -x "$ptxas" ]; then
         "$ptxas" -arch=sm_80 -o "$work/$name.cubin" "$out/$name.ptx"
     fi
     echo "$out/$name.ptx: $(grep -c '^\.visible \.entry' "$out/$name.ptx") kernels"
+}
+
+cd "$here"   # relative source names: nothing machine-specific can end up in the output
+pids=()
+for source in *.cu; do
+    build "${source%.cu}" &
+    pids+=($!)
+done
+for pid in "${pids[@]}"; do
+    wait "$pid"   # set -e: a failed module fails the script
 done
