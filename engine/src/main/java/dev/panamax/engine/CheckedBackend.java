@@ -126,9 +126,8 @@ public abstract class CheckedBackend implements Backend {
     }
 
     /**
-     * The memory a kernel receives for tensor {@code t}: {@link Tensor#segment()} for the CPU backends (which
-     * brings newer device data down first). A device backend overrides it to hand its kernels the tensor's
-     * memory without copying, and maps it to device memory itself.
+     * The memory a kernel receives for tensor {@code t}: {@link Tensor#kernelSegment()} for the CPU backends. A
+     * device backend overrides it to register the tensor's memory with the device and maps it there itself.
      */
     protected MemorySegment memoryOf(Tensor t) {
         return t.segment();

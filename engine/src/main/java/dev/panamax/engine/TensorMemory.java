@@ -13,14 +13,34 @@ import java.util.function.Function;
  */
 public final class TensorMemory {
 
+    /** Set once a device backend has started in this process; until then no allocation is tracked at all. */
+    private static volatile boolean deviceStarted;
+
     private final MemorySegment segment;
     private final Arena arena;
+    /**
+     * True while a host access has something to do: the memory is still fresh (never written by the host) or a
+     * device copy is attached. It starts false unless a device backend is running, so CPU-only code pays one
+     * never-taken branch per host access (the JIT compiles it away) and nothing else.
+     */
+    private volatile boolean hooked;
     private volatile boolean hostWritten;
     private volatile DeviceResidency residency;
 
     TensorMemory(MemorySegment segment, Arena arena) {
         this.segment = segment;
         this.arena = arena;
+        boolean tracked = deviceStarted;
+        this.hooked = tracked;
+        this.hostWritten = !tracked;   // untracked memory may have been written: a device must upload it
+    }
+
+    /**
+     * Called by a device backend when it starts: allocations made from then on remember whether the host wrote
+     * them, so fresh zeros can be cleared on the device instead of uploaded. (Earlier ones are simply uploaded.)
+     */
+    public static void deviceStarted() {
+        deviceStarted = true;
     }
 
     /**
@@ -49,26 +69,44 @@ public final class TensorMemory {
         return residency;
     }
 
-    /** Returns the attached device copy, attaching {@code create.apply(this)} first if there is none. */
+    /**
+     * Returns the attached device copy, attaching {@code create.apply(this)} first if there is none. A device
+     * backend calls it holding its own lock; the host-access path below never holds this object's lock while it
+     * calls into the device, so the two cannot deadlock.
+     */
     public synchronized DeviceResidency attach(Function<TensorMemory, DeviceResidency> create) {
         if (residency == null) {
             residency = create.apply(this);
+            hooked = true;
         }
         return residency;
     }
 
     void beforeHostRead() {
-        DeviceResidency r = residency;
-        if (r != null) {
-            r.beforeHostAccess(false);
+        if (hooked) {
+            hostAccess(false);
         }
     }
 
     void beforeHostWrite() {
-        hostWritten = true;
-        DeviceResidency r = residency;
+        if (hooked) {
+            hostAccess(true);
+        }
+    }
+
+    private void hostAccess(boolean write) {
+        DeviceResidency r;
+        synchronized (this) {
+            if (write) {
+                hostWritten = true;
+            }
+            r = residency;
+            if (r == null && hostWritten) {
+                hooked = false;   // host-only memory from now on, until a device attaches
+            }
+        }
         if (r != null) {
-            r.beforeHostAccess(true);
+            r.beforeHostAccess(write);
         }
     }
 }

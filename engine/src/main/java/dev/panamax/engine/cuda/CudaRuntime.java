@@ -114,6 +114,7 @@ final class CudaRuntime {
             functions.put(kernel, function);
         }
         pool = new DeviceMemoryPool(stream);
+        TensorMemory.deviceStarted();
         description = String.format("%s (compute %d.%d, %d SMs, %.0f GiB), driver %d.%d", deviceName, major, minor,
                 multiprocessors, total[0] / (double) (1L << 30), driver[0] / 1000, driver[0] % 1000 / 10);
     }
