@@ -62,7 +62,7 @@ timeout 300 "${jvm[@]}" -cp "$cp" RunCudaTests \
     dev.panamax.engine.cuda.CudaBackendOverridesTest dev.panamax.engine.CudaOpsTest dev.panamax.engine.CudaGemmTest \
     dev.panamax.engine.attention.CudaAttentionTest dev.panamax.engine.CudaConvTest > "$OUT/tests.txt" 2>&1
 log "tests exit status $? (0 passed, 1 failures, 2 nothing ran)"
-grep -E "tests (successful|failed|skipped|found)" "$OUT/tests.txt" | tee -a "$OUT/summary.txt"
+grep -E "(tests|containers) (successful|failed|skipped|aborted|found)" "$OUT/tests.txt" | tee -a "$OUT/summary.txt"
 
 # ---------------------------------------------------------------- benchmarks
 cores=$(nproc)
