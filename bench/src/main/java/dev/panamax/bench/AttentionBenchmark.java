@@ -26,7 +26,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * the fused SIMD kernels ({@code fused}) against the unfused path on the same SIMD backend ({@code unfused}:
  * scores by {@code gemmStridedBatched}, softmax, {@code P·V} by GEMM, see {@link UnfusedAttention}), and the
  * scalar reference ({@code scalar}, single-threaded; run it with a shorter {@code seqLen}, it takes seconds per
- * call at 1024).
+ * call at 1024), and the CUDA kernels ({@code cuda}, timed with CUDA events: {@link GpuTime}).
  *
  * <p>Useful work, for GFLOP/s: the causal forward pass needs {@code 2·batch·heads·T²·head_dim} FLOPs (Q·Kᵀ and
  * P·V over the unmasked half), the backward pass 2.5 times that (five products). The unfused path does twice the
@@ -43,8 +43,10 @@ public class AttentionBenchmark {
     public static final String FUSED = "fused";
     public static final String UNFUSED = "unfused";
     public static final String SCALAR = "scalar";
+    /** The fused CUDA kernels, timed with CUDA events ({@link GpuTime}); threads=1. */
+    public static final String CUDA = "cuda";
 
-    @Param({FUSED, UNFUSED, SCALAR})
+    @Param({FUSED, UNFUSED, SCALAR, CUDA})
     public String impl;
 
     @Param({"1", "2"})
@@ -63,6 +65,7 @@ public class AttentionBenchmark {
     private WorkerPool pool;
     private Runnable forward;
     private Runnable backward;
+    private dev.panamax.engine.cuda.CudaBackend cuda;
 
     @Setup(Level.Trial)
     public void setUp() {
@@ -80,9 +83,12 @@ public class AttentionBenchmark {
         Tensor dk = Tensor.zeros(arena, 1, heads, t, d);
         Tensor dv = Tensor.zeros(arena, 1, heads, t, d);
         switch (impl) {
-            case FUSED, SCALAR -> {
+            case FUSED, SCALAR, CUDA -> {
                 Backend backend;
-                if (impl.equals(SCALAR)) {
+                if (impl.equals(CUDA)) {
+                    cuda = GpuTime.cudaBackend(threads);
+                    backend = cuda;
+                } else if (impl.equals(SCALAR)) {
                     if (threads != 1) {
                         throw new IllegalArgumentException("the scalar backend is single-threaded; run it with "
                                 + "threads=1, not " + threads);
@@ -106,9 +112,13 @@ public class AttentionBenchmark {
                 checkAgainstFused(simd, q, k, v, out, lse, dOut, dq, dk, dv, scale);
             }
             default -> throw new IllegalArgumentException("unknown impl '" + impl + "'; expected " + FUSED + ", "
-                    + UNFUSED + " or " + SCALAR);
+                    + UNFUSED + ", " + SCALAR + " or " + CUDA);
         }
         forward.run();      // the backward benchmark needs out and lse (or the probabilities)
+        if (cuda != null) {
+            backward.run();
+            cuda.synchronize();
+        }
     }
 
     /** The baseline must compute the same thing: compare it once with the fused kernels (tested elsewhere). */
@@ -133,14 +143,14 @@ public class AttentionBenchmark {
 
     /** One causal forward pass (out and lse; the unfused path also leaves the T×T probabilities). */
     @Benchmark
-    public void forward() {
-        forward.run();
+    public void forward(GpuTime gpu) {
+        gpu.run(cuda, forward);
     }
 
     /** One backward pass: dQ, dK, dV. */
     @Benchmark
-    public void backward() {
-        backward.run();
+    public void backward(GpuTime gpu) {
+        gpu.run(cuda, backward);
     }
 
     @TearDown(Level.Trial)

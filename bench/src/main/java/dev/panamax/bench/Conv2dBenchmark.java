@@ -48,13 +48,15 @@ public class Conv2dBenchmark {
 
     public static final String SIMD = "simd";
     public static final String OPENBLAS = "openblas";
+    /** The implicit-GEMM CUDA kernels, timed with CUDA events ({@link GpuTime}); threads=1. */
+    public static final String CUDA = "cuda";
 
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
     private static final int KERNEL = 3;
     private static final int STRIDE = 1;
     private static final int PADDING = 1;
 
-    @Param({SIMD, OPENBLAS})
+    @Param({SIMD, OPENBLAS, CUDA})
     public String backend;
 
     @Param({"1", "2"})
@@ -69,6 +71,7 @@ public class Conv2dBenchmark {
     private Pass forward;
     private Pass backwardInput;
     private Pass backwardWeight;
+    private dev.panamax.engine.cuda.CudaBackend cuda;
 
     private interface Pass {
         void run();
@@ -126,24 +129,35 @@ public class Conv2dBenchmark {
                 backwardInput = () -> ref.backwardInput(dy.segment(), weight.segment(), dx.segment());
                 backwardWeight = () -> ref.backwardWeight(x.segment(), dy.segment(), dw.segment());
             }
+            case CUDA -> {
+                cuda = GpuTime.cudaBackend(threads);
+                Backend gpu = cuda;
+                forward = () -> gpu.conv2d(x, weight, null, y, STRIDE, PADDING);
+                backwardInput = () -> gpu.conv2dBackwardInput(dy, weight, dx, STRIDE, PADDING);
+                backwardWeight = () -> gpu.conv2dBackwardWeight(x, dy, dw, null, STRIDE, PADDING);
+                forward.run();      // uploads the operands once; afterwards they stay on the device
+                backwardInput.run();
+                backwardWeight.run();
+                cuda.synchronize();
+            }
             default -> throw new IllegalArgumentException("unknown backend '" + backend + "'; expected " + SIMD
-                    + " or " + OPENBLAS);
+                    + ", " + OPENBLAS + " or " + CUDA);
         }
     }
 
     @Benchmark
-    public void forward() {
-        forward.run();
+    public void forward(GpuTime gpu) {
+        gpu.run(cuda, forward::run);
     }
 
     @Benchmark
-    public void backwardInput() {
-        backwardInput.run();
+    public void backwardInput(GpuTime gpu) {
+        gpu.run(cuda, backwardInput::run);
     }
 
     @Benchmark
-    public void backwardWeight() {
-        backwardWeight.run();
+    public void backwardWeight(GpuTime gpu) {
+        gpu.run(cuda, backwardWeight::run);
     }
 
     @TearDown(Level.Trial)

@@ -31,6 +31,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * 768-wide projection with a short or long inner dimension, a ragged N of 65 (a tail in every micro-panel), and
  * the single-row GEMV of token-by-token decoding.
  *
+ * <p>The {@code cuda} rows time each product with CUDA events ({@link GpuTime}, secondary metric
+ * {@code gpuMsPerCall}); the operands stay on the GPU between calls. They need threads=1 and a usable GPU.
+ *
  * <p>Not every combination is meaningful: the scalar backend is single-threaded and takes minutes on the large
  * shapes, and the OpenBLAS rows need the native library. {@link GemmReport} runs only the sensible subsets; when
  * this class is run directly, those combinations fail in {@link #setUp()} with the reason rather than reporting
@@ -48,8 +51,9 @@ public class GemmBenchmark {
     public static final String SCALAR = "scalar";
     public static final String SIMD = "simd";
     public static final String OPENBLAS = "openblas";
+    public static final String CUDA = "cuda";
 
-    @Param({SCALAR, SIMD, OPENBLAS})
+    @Param({SCALAR, SIMD, OPENBLAS, CUDA})
     public String backend;
 
     @Param({"1", "2"})
@@ -62,6 +66,8 @@ public class GemmBenchmark {
     private Arena arena;
     private WorkerPool pool;
     private Runnable multiply;
+    /** Set for the cuda rows: their calls are timed with CUDA events ({@link GpuTime}). */
+    private dev.panamax.engine.cuda.CudaBackend cuda;
 
     @Setup(Level.Trial)
     public void setUp() {
@@ -95,15 +101,24 @@ public class GemmBenchmark {
                 yield () -> OpenBlas.sgemm(Transpose.N, Transpose.N, m, n, k, 1f, a.segment(), 0, k,
                         b.segment(), 0, n, 0f, c.segment(), 0, n);
             }
+            case CUDA -> {
+                cuda = GpuTime.cudaBackend(threads);
+                Backend gpu = cuda;
+                yield () -> gpu.gemm(Transpose.N, Transpose.N, m, n, k, 1f, a, 0, k, b, 0, n, 0f, c, 0, n);
+            }
             default -> throw new IllegalArgumentException("unknown backend '" + backend + "'; expected "
-                    + SCALAR + ", " + SIMD + " or " + OPENBLAS);
+                    + SCALAR + ", " + SIMD + ", " + OPENBLAS + " or " + CUDA);
         };
+        if (cuda != null) {
+            multiply.run();     // uploads A and B once; afterwards they stay on the device
+            cuda.synchronize();
+        }
     }
 
-    /** One product; C lives off-heap, so the stores are side effects the JIT cannot drop. */
+    /** One product; C lives off-heap (or on the GPU), so the stores are side effects the JIT cannot drop. */
     @Benchmark
-    public void gemm() {
-        multiply.run();
+    public void gemm(GpuTime gpu) {
+        gpu.run(cuda, multiply);
     }
 
     @TearDown(Level.Trial)

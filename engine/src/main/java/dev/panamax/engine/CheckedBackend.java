@@ -125,36 +125,44 @@ public abstract class CheckedBackend implements Backend {
         ScalarTensorOps.concatChannelsBackward(dOut, dA, dB, batch, aBlock, bBlock);
     }
 
+    /**
+     * The memory a kernel receives for tensor {@code t}: {@link Tensor#kernelSegment()} for the CPU backends. A
+     * device backend overrides it to register the tensor's memory with the device and maps it there itself.
+     */
+    protected MemorySegment memoryOf(Tensor t) {
+        return t.segment();
+    }
+
     // ------------------------------------------------------------------ checked operations
 
     @Override
     public final void add(Tensor a, Tensor b, Tensor out) {
         OpShape.same("add", AB_OUT, a, b, out);
-        addKernel(a.segment(), b.segment(), out.segment(), a.size());
+        addKernel(memoryOf(a), memoryOf(b), memoryOf(out), a.size());
     }
 
     @Override
     public final void sub(Tensor a, Tensor b, Tensor out) {
         OpShape.same("sub", AB_OUT, a, b, out);
-        subKernel(a.segment(), b.segment(), out.segment(), a.size());
+        subKernel(memoryOf(a), memoryOf(b), memoryOf(out), a.size());
     }
 
     @Override
     public final void mul(Tensor a, Tensor b, Tensor out) {
         OpShape.same("mul", AB_OUT, a, b, out);
-        mulKernel(a.segment(), b.segment(), out.segment(), a.size());
+        mulKernel(memoryOf(a), memoryOf(b), memoryOf(out), a.size());
     }
 
     @Override
     public final void scale(Tensor a, float s, Tensor out) {
         OpShape.same("scale", new String[] {"a", "out"}, a, out);
-        scaleKernel(a.segment(), s, out.segment(), a.size());
+        scaleKernel(memoryOf(a), s, memoryOf(out), a.size());
     }
 
     @Override
     public final void axpy(float alpha, Tensor x, Tensor y) {
         OpShape.same("axpy", new String[] {"x", "y"}, x, y);
-        axpyKernel(alpha, x.segment(), y.segment(), x.size());
+        axpyKernel(alpha, memoryOf(x), memoryOf(y), x.size());
     }
 
     @Override
@@ -162,30 +170,30 @@ public abstract class CheckedBackend implements Backend {
         OpShape.same("addBias", X_OUT, x, out);
         int cols = x.dim(-1);
         OpShape.size("addBias", "bias", bias, cols, "the last dimension of x " + x.shapeString());
-        addBiasKernel(x.segment(), bias.segment(), out.segment(), (int) (x.size() / cols), cols);
+        addBiasKernel(memoryOf(x), memoryOf(bias), memoryOf(out), (int) (x.size() / cols), cols);
     }
 
     @Override
     public final void addBiasBackward(Tensor dOut, Tensor dBias) {
         int cols = OpShape.lastDim("addBiasBackward", "dOut", dOut);
         OpShape.size("addBiasBackward", "dBias", dBias, cols, "the last dimension of dOut " + dOut.shapeString());
-        addBiasBackwardKernel(dOut.segment(), dBias.segment(), (int) (dOut.size() / cols), cols);
+        addBiasBackwardKernel(memoryOf(dOut), memoryOf(dBias), (int) (dOut.size() / cols), cols);
     }
 
     @Override
     public final double sum(Tensor x) {
         OpShape.lastDim("sum", "x", x);
-        return sumKernel(x.segment(), x.size());
+        return sumKernel(memoryOf(x), x.size());
     }
 
     private void activation(String op, Activation kind, Tensor x, Tensor out) {
         OpShape.same(op, X_OUT, x, out);
-        activationKernel(kind, x.segment(), out.segment(), x.size());
+        activationKernel(kind, memoryOf(x), memoryOf(out), x.size());
     }
 
     private void activationBackward(String op, Activation kind, Tensor x, Tensor dOut, Tensor dX) {
         OpShape.same(op, X_DOUT_DX, x, dOut, dX);
-        activationBackwardKernel(kind, x.segment(), dOut.segment(), dX.segment(), x.size());
+        activationBackwardKernel(kind, memoryOf(x), memoryOf(dOut), memoryOf(dX), x.size());
     }
 
     @Override
@@ -237,7 +245,7 @@ public abstract class CheckedBackend implements Backend {
         int[] rc = rowStats("layerNorm", x, gamma, mean, rstd);
         OpShape.size("layerNorm", "beta", beta, rc[1], "the last dimension of x " + x.shapeString());
         OpShape.epsilon("layerNorm", eps);
-        layerNormKernel(x.segment(), gamma.segment(), beta.segment(), out.segment(), mean.segment(), rstd.segment(),
+        layerNormKernel(memoryOf(x), memoryOf(gamma), memoryOf(beta), memoryOf(out), memoryOf(mean), memoryOf(rstd),
                 rc[0], rc[1], eps);
     }
 
@@ -247,8 +255,8 @@ public abstract class CheckedBackend implements Backend {
         OpShape.same("layerNormBackward", X_DOUT_DX, x, dOut, dX);
         int[] rc = rowStats("layerNormBackward", x, gamma, mean, rstd);
         OpShape.same("layerNormBackward", new String[] {"gamma", "dGamma", "dBeta"}, gamma, dGamma, dBeta);
-        layerNormBackwardKernel(x.segment(), gamma.segment(), mean.segment(), rstd.segment(), dOut.segment(),
-                dX.segment(), dGamma.segment(), dBeta.segment(), rc[0], rc[1]);
+        layerNormBackwardKernel(memoryOf(x), memoryOf(gamma), memoryOf(mean), memoryOf(rstd), memoryOf(dOut),
+                memoryOf(dX), memoryOf(dGamma), memoryOf(dBeta), rc[0], rc[1]);
     }
 
     @Override
@@ -256,7 +264,7 @@ public abstract class CheckedBackend implements Backend {
         OpShape.same("rmsNorm", X_OUT, x, out);
         int[] rc = rowStats("rmsNorm", x, gamma, null, rstd);
         OpShape.epsilon("rmsNorm", eps);
-        rmsNormKernel(x.segment(), gamma.segment(), out.segment(), rstd.segment(), rc[0], rc[1], eps);
+        rmsNormKernel(memoryOf(x), memoryOf(gamma), memoryOf(out), memoryOf(rstd), rc[0], rc[1], eps);
     }
 
     @Override
@@ -264,8 +272,8 @@ public abstract class CheckedBackend implements Backend {
         OpShape.same("rmsNormBackward", X_DOUT_DX, x, dOut, dX);
         int[] rc = rowStats("rmsNormBackward", x, gamma, null, rstd);
         OpShape.same("rmsNormBackward", new String[] {"gamma", "dGamma"}, gamma, dGamma);
-        rmsNormBackwardKernel(x.segment(), gamma.segment(), rstd.segment(), dOut.segment(), dX.segment(),
-                dGamma.segment(), rc[0], rc[1]);
+        rmsNormBackwardKernel(memoryOf(x), memoryOf(gamma), memoryOf(rstd), memoryOf(dOut), memoryOf(dX),
+                memoryOf(dGamma), rc[0], rc[1]);
     }
 
     /** Checks a GroupNorm call and returns {batch, channels, spatial}. */
@@ -293,7 +301,7 @@ public abstract class CheckedBackend implements Backend {
         int[] d = groupDims("groupNorm", x, groups, gamma, mean, rstd);
         OpShape.size("groupNorm", "beta", beta, d[1], "one per channel of x " + x.shapeString());
         OpShape.epsilon("groupNorm", eps);
-        groupNormKernel(x.segment(), gamma.segment(), beta.segment(), out.segment(), mean.segment(), rstd.segment(),
+        groupNormKernel(memoryOf(x), memoryOf(gamma), memoryOf(beta), memoryOf(out), memoryOf(mean), memoryOf(rstd),
                 d[0], d[1], d[2], groups, eps);
     }
 
@@ -303,33 +311,33 @@ public abstract class CheckedBackend implements Backend {
         OpShape.same("groupNormBackward", X_DOUT_DX, x, dOut, dX);
         int[] d = groupDims("groupNormBackward", x, groups, gamma, mean, rstd);
         OpShape.same("groupNormBackward", new String[] {"gamma", "dGamma", "dBeta"}, gamma, dGamma, dBeta);
-        groupNormBackwardKernel(x.segment(), gamma.segment(), mean.segment(), rstd.segment(), dOut.segment(),
-                dX.segment(), dGamma.segment(), dBeta.segment(), d[0], d[1], d[2], groups);
+        groupNormBackwardKernel(memoryOf(x), memoryOf(gamma), memoryOf(mean), memoryOf(rstd), memoryOf(dOut),
+                memoryOf(dX), memoryOf(dGamma), memoryOf(dBeta), d[0], d[1], d[2], groups);
     }
 
     @Override
     public final void softmax(Tensor x, Tensor out) {
         OpShape.same("softmax", X_OUT, x, out);
-        softmaxKernel(x.segment(), out.segment(), (int) (x.size() / x.dim(-1)), x.dim(-1), false);
+        softmaxKernel(memoryOf(x), memoryOf(out), (int) (x.size() / x.dim(-1)), x.dim(-1), false);
     }
 
     @Override
     public final void logSoftmax(Tensor x, Tensor out) {
         OpShape.same("logSoftmax", X_OUT, x, out);
-        softmaxKernel(x.segment(), out.segment(), (int) (x.size() / x.dim(-1)), x.dim(-1), true);
+        softmaxKernel(memoryOf(x), memoryOf(out), (int) (x.size() / x.dim(-1)), x.dim(-1), true);
     }
 
     @Override
     public final void softmaxBackward(Tensor y, Tensor dOut, Tensor dX) {
         OpShape.same("softmaxBackward", new String[] {"y", "dOut", "dX"}, y, dOut, dX);
-        softmaxBackwardKernel(y.segment(), dOut.segment(), dX.segment(), (int) (y.size() / y.dim(-1)), y.dim(-1),
+        softmaxBackwardKernel(memoryOf(y), memoryOf(dOut), memoryOf(dX), (int) (y.size() / y.dim(-1)), y.dim(-1),
                 false);
     }
 
     @Override
     public final void logSoftmaxBackward(Tensor y, Tensor dOut, Tensor dX) {
         OpShape.same("logSoftmaxBackward", new String[] {"y", "dOut", "dX"}, y, dOut, dX);
-        softmaxBackwardKernel(y.segment(), dOut.segment(), dX.segment(), (int) (y.size() / y.dim(-1)), y.dim(-1),
+        softmaxBackwardKernel(memoryOf(y), memoryOf(dOut), memoryOf(dX), (int) (y.size() / y.dim(-1)), y.dim(-1),
                 true);
     }
 
@@ -339,7 +347,7 @@ public abstract class CheckedBackend implements Backend {
         int cols = logits.dim(-1);
         int rows = (int) (logits.size() / cols);
         OpShape.ids("crossEntropy", "targets", targets, rows, cols, ignoreIndex);
-        return crossEntropyKernel(logits.segment(), targets, ignoreIndex, probs.segment(), rows, cols);
+        return crossEntropyKernel(memoryOf(logits), targets, ignoreIndex, memoryOf(probs), rows, cols);
     }
 
     @Override
@@ -348,31 +356,31 @@ public abstract class CheckedBackend implements Backend {
         int cols = probs.dim(-1);
         int rows = (int) (probs.size() / cols);
         OpShape.ids("crossEntropyBackward", "targets", targets, rows, cols, ignoreIndex);
-        crossEntropyBackwardKernel(probs.segment(), targets, ignoreIndex, dLoss, dLogits.segment(), rows, cols);
+        crossEntropyBackwardKernel(memoryOf(probs), targets, ignoreIndex, dLoss, memoryOf(dLogits), rows, cols);
     }
 
     @Override
     public final double mse(Tensor pred, Tensor target) {
         OpShape.same("mse", new String[] {"pred", "target"}, pred, target);
-        return mseKernel(pred.segment(), target.segment(), pred.size());
+        return mseKernel(memoryOf(pred), memoryOf(target), pred.size());
     }
 
     @Override
     public final void mseBackward(Tensor pred, Tensor target, float dLoss, Tensor dPred) {
         OpShape.same("mseBackward", new String[] {"pred", "target", "dPred"}, pred, target, dPred);
-        mseBackwardKernel(pred.segment(), target.segment(), dLoss, dPred.segment(), pred.size());
+        mseBackwardKernel(memoryOf(pred), memoryOf(target), dLoss, memoryOf(dPred), pred.size());
     }
 
     @Override
     public final void embedding(Tensor table, int[] ids, Tensor out) {
         embeddingChecks("embedding", table, ids, out, "out");
-        embeddingKernel(table.segment(), ids, out.segment(), table.dim(1));
+        embeddingKernel(memoryOf(table), ids, memoryOf(out), table.dim(1));
     }
 
     @Override
     public final void embeddingBackward(int[] ids, Tensor dOut, Tensor dTable) {
         embeddingChecks("embeddingBackward", dTable, ids, dOut, "dOut");
-        embeddingBackwardKernel(ids, dOut.segment(), dTable.segment(), dTable.dim(1));
+        embeddingBackwardKernel(ids, memoryOf(dOut), memoryOf(dTable), dTable.dim(1));
     }
 
     private static void embeddingChecks(String op, Tensor table, int[] ids, Tensor rows, String rowsName) {
@@ -409,12 +417,12 @@ public abstract class CheckedBackend implements Backend {
     @Override
     public final void concatChannels(Tensor a, Tensor b, Tensor out) {
         long[] d = concatDims("concatChannels", a, b, out, "out");
-        concatChannelsKernel(a.segment(), b.segment(), out.segment(), (int) d[0], d[1], d[2]);
+        concatChannelsKernel(memoryOf(a), memoryOf(b), memoryOf(out), (int) d[0], d[1], d[2]);
     }
 
     @Override
     public final void concatChannelsBackward(Tensor dOut, Tensor dA, Tensor dB) {
         long[] d = concatDims("concatChannelsBackward", dA, dB, dOut, "dOut");
-        concatChannelsBackwardKernel(dOut.segment(), dA.segment(), dB.segment(), (int) d[0], d[1], d[2]);
+        concatChannelsBackwardKernel(memoryOf(dOut), memoryOf(dA), memoryOf(dB), (int) d[0], d[1], d[2]);
     }
 }

@@ -15,6 +15,12 @@ import java.util.SplittableRandom;
  *
  * <p>Tensors are always contiguous. Views ({@link #reshape}, {@link #slice}, {@link #rows}) share memory with
  * their parent; sub-matrices with a stride are expressed at the GEMM level with leading dimensions instead.
+ *
+ * <p>A device backend (CUDA) may keep a copy of the memory on the GPU ({@link TensorMemory}, shared by a tensor
+ * and its views). The host memory stays the tensor's identity; every host access here ({@link #get},
+ * {@link #set}, {@link #toArray}, {@link #copyFrom}, {@link #fill}, {@link #segment}) first brings newer device
+ * data down, and a write marks the device copy stale. So code that reads or writes tensors on the host works
+ * unchanged whichever backend ran last, and data stays on the device while only device kernels touch it.
  */
 public final class Tensor {
 
@@ -25,11 +31,13 @@ public final class Tensor {
     /** Never started: only used to ask a segment whether threads other than its owner may touch it. */
     private static final Thread SOME_OTHER_THREAD = new Thread(() -> { }, "panamax-accessibility-probe");
 
+    private final TensorMemory memory;
     private final MemorySegment data;
     private final int[] shape;
     private final long size;
 
-    private Tensor(MemorySegment data, int[] shape, long size) {
+    private Tensor(TensorMemory memory, MemorySegment data, int[] shape, long size) {
+        this.memory = memory;
         this.data = data;
         this.shape = shape;
         this.size = size;
@@ -41,7 +49,7 @@ public final class Tensor {
     public static Tensor zeros(Arena arena, int... shape) {
         long size = checkedSize("zeros", shape);
         MemorySegment segment = allocate(arena, size);
-        return new Tensor(segment, shape.clone(), size);
+        return new Tensor(new TensorMemory(segment, arena), segment, shape.clone(), size);
     }
 
     /** A tensor holding a copy of {@code values}, whose length must equal the product of {@code shape}. */
@@ -52,13 +60,14 @@ public final class Tensor {
                     + Arrays.toString(shape) + ", which holds " + size);
         }
         Tensor t = zeros(arena, shape);
-        MemorySegment.copy(values, 0, t.data, FLOAT, 0, values.length);
+        t.copyFrom(values);
         return t;
     }
 
     /** Samples from a normal distribution N(mean, std²); the same seed gives the same tensor. */
     public static Tensor randn(Arena arena, long seed, float mean, float std, int... shape) {
         Tensor t = zeros(arena, shape);
+        t.memory.beforeHostWrite();
         SplittableRandom random = new SplittableRandom(seed);
         for (long i = 0; i < t.size; i++) {
             t.data.setAtIndex(FLOAT, i, (float) random.nextGaussian(mean, std));
@@ -77,6 +86,7 @@ public final class Tensor {
             throw new IllegalArgumentException("Tensor.uniform: low must be < high, got low=" + low + ", high=" + high);
         }
         Tensor t = zeros(arena, shape);
+        t.memory.beforeHostWrite();
         SplittableRandom random = new SplittableRandom(seed);
         for (long i = 0; i < t.size; i++) {
             t.data.setAtIndex(FLOAT, i, (float) random.nextDouble(low, high));
@@ -173,7 +183,7 @@ public final class Tensor {
             throw new IllegalArgumentException("reshape: cannot view " + shapeString() + " (" + size
                     + " elements) as " + Arrays.toString(newShape) + " (" + newSize + " elements)");
         }
-        return new Tensor(data, resolved, size);
+        return new Tensor(memory, data, resolved, size);
     }
 
     /** Element {@code index} along the first dimension, as a tensor of rank one lower (a rank-1 tensor gives [1]). */
@@ -185,7 +195,7 @@ public final class Tensor {
         }
         int[] rest = shape.length == 1 ? new int[] {1} : Arrays.copyOfRange(shape, 1, shape.length);
         long inner = size / shape[0];
-        return new Tensor(data.asSlice(index * inner * Float.BYTES, inner * Float.BYTES), rest, inner);
+        return new Tensor(memory, data.asSlice(index * inner * Float.BYTES, inner * Float.BYTES), rest, inner);
     }
 
     /** Rows {@code [from, to)} along the first dimension, keeping the rank. */
@@ -199,19 +209,23 @@ public final class Tensor {
         newShape[0] = to - from;
         long inner = size / shape[0];
         long newSize = inner * (to - from);
-        return new Tensor(data.asSlice(from * inner * Float.BYTES, newSize * Float.BYTES), newShape, newSize);
+        return new Tensor(memory, data.asSlice(from * inner * Float.BYTES, newSize * Float.BYTES), newShape, newSize);
     }
 
     // ---------------------------------------------------------------- elements
 
     /** The element at a full index. */
     public float get(int... index) {
-        return data.getAtIndex(FLOAT, flatIndex(index));
+        long at = flatIndex(index);
+        memory.beforeHostRead();
+        return data.getAtIndex(FLOAT, at);
     }
 
     /** Sets the element at a full index. */
     public void set(float value, int... index) {
-        data.setAtIndex(FLOAT, flatIndex(index), value);
+        long at = flatIndex(index);
+        memory.beforeHostWrite();
+        data.setAtIndex(FLOAT, at, value);
     }
 
     /** A copy of all elements in row-major order. */
@@ -221,6 +235,7 @@ public final class Tensor {
             throw new IllegalStateException("toArray: " + shapeString() + " has " + size
                     + " elements, more than a Java array holds");
         }
+        memory.beforeHostRead();
         return data.toArray(FLOAT);
     }
 
@@ -231,12 +246,14 @@ public final class Tensor {
             throw new IllegalArgumentException("copyFrom: " + values.length + " values for tensor "
                     + shapeString() + " of " + size + " elements");
         }
+        memory.beforeHostWrite();
         MemorySegment.copy(values, 0, data, FLOAT, 0, values.length);
     }
 
     /** Sets every element to {@code value}. */
     public void fill(float value) {
         requireAlive("fill");
+        memory.beforeHostWrite();
         if (value == 0f) {
             data.fill((byte) 0);
         } else {
@@ -267,10 +284,30 @@ public final class Tensor {
 
     /**
      * The tensor's memory: exactly {@code size() * 4} bytes, little-endian float32 in row-major order. Kernels
-     * address it by element offset and leading dimension.
+     * address it by element offset and leading dimension. The caller may read and write it, so when a device
+     * holds newer data it is copied down first and the device copy is marked stale.
      */
     public MemorySegment segment() {
+        memory.beforeHostWrite();
         return data;
+    }
+
+    /**
+     * The native address of the first element: for overlap checks, which must not move data between host and
+     * device (unlike {@link #segment()}).
+     */
+    public long address() {
+        return data.address();
+    }
+
+    /** The allocation this tensor views, shared with its parent and other views: for device backends. */
+    public TensorMemory memory() {
+        return memory;
+    }
+
+    /** Where this tensor starts inside {@link #memory()}, in bytes. */
+    public long memoryOffset() {
+        return data.address() - memory.rawSegment().address();
     }
 
     /** False once the owning arena is closed. */

@@ -186,11 +186,11 @@ public final class AttentionShape {
     }
 
     private static void requireDisjoint(String op, String name, Tensor out, Tensor[] others, String[] otherNames) {
-        long lo = out.segment().address();
-        long hi = lo + out.segment().byteSize();
+        long lo = out.address();
+        long hi = lo + out.size() * Float.BYTES;
         for (int i = 0; i < others.length; i++) {
-            long oLo = others[i].segment().address();
-            long oHi = oLo + others[i].segment().byteSize();
+            long oLo = others[i].address();
+            long oHi = oLo + others[i].size() * Float.BYTES;
             if (lo < oHi && oLo < hi) {
                 throw new IllegalArgumentException(op + ": output " + name + " " + out.shapeString() + " overlaps "
                         + otherNames[i] + " " + others[i].shapeString() + " in memory; write it to a separate tensor");

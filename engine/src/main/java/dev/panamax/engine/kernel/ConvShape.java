@@ -245,10 +245,10 @@ public record ConvShape(int n, int c, int h, int w, int o, int kh, int kw, int s
     }
 
     private static void disjoint(String op, String outName, Tensor out, String inName, Tensor in) {
-        long outLo = out.segment().address();
-        long outHi = outLo + out.segment().byteSize();
-        long inLo = in.segment().address();
-        long inHi = inLo + in.segment().byteSize();
+        long outLo = out.address();
+        long outHi = outLo + out.size() * Float.BYTES;
+        long inLo = in.address();
+        long inHi = inLo + in.size() * Float.BYTES;
         if (outLo < inHi && inLo < outHi) {
             throw new IllegalArgumentException(op + ": " + outName + " " + out.shapeString() + " overlaps "
                     + inName + " " + in.shapeString() + " in memory; write the result to a separate tensor");

@@ -70,10 +70,10 @@ public final class GemmShape {
 
     private static void requireDisjoint(String op, String name, Tensor x, long xStart, long xEnd,
                                         Tensor c, long cStart, long cEnd) {
-        long xLo = x.segment().address() + xStart * Float.BYTES;
-        long xHi = x.segment().address() + xEnd * Float.BYTES;
-        long cLo = c.segment().address() + cStart * Float.BYTES;
-        long cHi = c.segment().address() + cEnd * Float.BYTES;
+        long xLo = x.address() + xStart * Float.BYTES;
+        long xHi = x.address() + xEnd * Float.BYTES;
+        long cLo = c.address() + cStart * Float.BYTES;
+        long cHi = c.address() + cEnd * Float.BYTES;
         if (xLo < cHi && cLo < xHi) {
             throw new IllegalArgumentException(op + ": output c " + c.shapeString() + " overlaps input " + name
                     + " " + x.shapeString() + " in memory; write the result to a separate tensor");

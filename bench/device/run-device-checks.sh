@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# The CUDA checks for one device session (one H200; about 6–8 minutes), run from the repository root:
+#   1. the GPU and driver (nvidia-smi), CUDA availability as Panamax sees it;
+#   2. the cross-backend tests: every CUDA kernel against the scalar reference / exact oracles
+#      (CudaGemmTest, CudaAttentionTest, CudaConvTest, CudaOpsTest, plus the PTX and selection tests);
+#   3. the JMH benchmarks with backend=cuda next to the SIMD backend on the same shapes (CUDA-event GPU time in
+#      the secondary metric gpuMsPerCall);
+#   4. PyTorch's fp32 references on the same shapes (torch.matmul at 4096³ with TF32 off, scaled_dot_product_attention).
+# Everything lands under $OUT (the device tool's output folder; default bench/device/out). Steps time out
+# separately, so one hanging step does not cost the others.
+#
+# Classes and jars come from bench/device/dist/ when present (made by bench/device/prepare-dist.sh and carried
+# to the device), otherwise from a Maven build here (needs Maven and its repository on the device).
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+OUT=${OUT:-$PWD/bench/device/out}
+mkdir -p "$OUT"
+log() { echo "[$(date -u +%H:%M:%S)] $*" | tee -a "$OUT/summary.txt"; }
+
+log "GPU"
+nvidia-smi > "$OUT/nvidia-smi.txt" 2>&1 || log "nvidia-smi failed"
+head -15 "$OUT/nvidia-smi.txt" | tee -a "$OUT/summary.txt"
+
+# ---------------------------------------------------------------- Java 25
+java=""
+for candidate in "bench/device/dist/jre/bin/java" "${JAVA_HOME:-/nonexistent}/bin/java" /usr/lib/jvm/*25*/bin/java "$(command -v java || true)"; do
+    if [ -x "$candidate" ] && "$candidate" -version 2>&1 | grep -Eq 'version "(2[5-9]|[3-9][0-9])'; then
+        java=$candidate
+        break
+    fi
+done
+if [ -z "$java" ]; then
+    log "no Java 25 found (JAVA_HOME, /usr/lib/jvm, PATH, bench/device/dist/jre): prepare the dist with --with-jre"
+    exit 1
+fi
+log "java: $java"
+jvm=("$java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED)
+
+# ---------------------------------------------------------------- classes
+if [ -d bench/device/dist/lib ]; then
+    d=bench/device/dist
+    cp="$d/engine-classes:$d/engine-test-classes:$d/models-classes:$d/bench-classes:$d/runner:$d/lib/*"
+    log "classes from $d"
+else
+    log "building with Maven"
+    JAVA_HOME=$(dirname "$(dirname "$java")") timeout 240 mvn -o -q package -DskipTests > "$OUT/build.txt" 2>&1 \
+        && JAVA_HOME=$(dirname "$(dirname "$java")") timeout 120 mvn -o -q -pl engine test-compile \
+            dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile="$OUT/engine.cp" >> "$OUT/build.txt" 2>&1 \
+        || { log "build failed: see build.txt"; tail -20 "$OUT/build.txt"; exit 1; }
+    mkdir -p "$OUT/runner"
+    "$(dirname "$java")/javac" -d "$OUT/runner" -cp "$(cat "$OUT/engine.cp")" bench/device/RunCudaTests.java
+    cp="engine/target/classes:engine/target/test-classes:models/target/classes:bench/target/classes:$OUT/runner:$(cat "$OUT/engine.cp"):$(cat bench/target/classpath.txt)"
+fi
+
+log "CUDA as Panamax sees it"
+timeout 60 "${jvm[@]}" -cp "$cp" dev.panamax.models.cli.PanamaxCommand info 2>&1 | tee "$OUT/info.txt" | tee -a "$OUT/summary.txt"
+
+# ---------------------------------------------------------------- cross-backend tests
+log "cross-backend tests"
+timeout 300 "${jvm[@]}" -cp "$cp" RunCudaTests \
+    dev.panamax.engine.cuda.CudaAvailabilityTest dev.panamax.engine.cuda.PtxResourcesTest \
+    dev.panamax.engine.cuda.CudaBackendOverridesTest dev.panamax.engine.CudaOpsTest dev.panamax.engine.CudaGemmTest \
+    dev.panamax.engine.attention.CudaAttentionTest dev.panamax.engine.CudaConvTest > "$OUT/tests.txt" 2>&1
+log "tests exit status $? (0 passed, 1 failures, 2 nothing ran)"
+grep -E "(tests|containers) (successful|failed|skipped|aborted|found)" "$OUT/tests.txt" | tee -a "$OUT/summary.txt"
+
+# ---------------------------------------------------------------- benchmarks
+cores=$(nproc)
+jmh() {   # name, timeout, JMH arguments...
+    local name=$1 limit=$2
+    shift 2
+    log "JMH $name"
+    timeout "$limit" "${jvm[@]}" -cp "$cp" org.openjdk.jmh.Main "$@" -f 1 -wi 2 -i 3 -w 1 -r 1 \
+        -rf json -rff "$OUT/jmh-$name.json" > "$OUT/jmh-$name.txt" 2>&1 || log "$name: exit status $?"
+    grep -E "^(Benchmark|[A-Za-z0-9]+Benchmark\.)" "$OUT/jmh-$name.txt" | tee -a "$OUT/summary.txt"
+}
+jmh gemm-cuda 150 GemmBenchmark -p backend=cuda -p threads=1 -p shape=4096,2048,1024,768x128x512,1x768x2304
+jmh gemm-simd 90 GemmBenchmark -p backend=simd -p threads="$cores" -p shape=1024,2048
+jmh attention 120 AttentionBenchmark -p impl=cuda,fused -p threads=1,"$cores"
+jmh conv 120 Conv2dBenchmark -p backend=cuda,simd -p threads=1,"$cores"
+
+# ---------------------------------------------------------------- PyTorch references
+log "PyTorch references"
+timeout 120 python3 bench/device/torch_reference.py > "$OUT/torch.json" 2> "$OUT/torch.txt" \
+    || log "torch reference failed: $(tail -1 "$OUT/torch.txt")"
+cat "$OUT/torch.json" >> "$OUT/summary.txt"
+log "done"
