@@ -28,7 +28,11 @@ class KernelCompilationTest {
 
     /** A compiled call allocates 0 B; a boxed 128³ GEMM allocates about 4 MB. */
     private static final long MAX_BYTES_PER_CALL = 16 * 1024;
-    private static final long WARM_UP_LIMIT_NANOS = 60_000_000_000L;
+    /**
+     * How long the JIT gets to compile the kernels. A quiet machine needs seconds; with C2's compiler threads
+     * starved (load 10+ on 2 cores) 60 s was not always enough, and a failure then says nothing about boxing.
+     */
+    private static final long WARM_UP_LIMIT_NANOS = 180_000_000_000L;
     /**
      * An attention call allocates its argument checks and records, 0.7–1.5 KB; one boxed exp2 call site in a
      * row loop already adds about 25 KB per call at T = 130 (seen when it was tried), a fully boxed kernel
