@@ -43,8 +43,8 @@ final class GptTrainCommand implements Callable<Integer> {
             completionCandidates = Presets.class)
     String preset;
 
-    @Option(names = "--max-iters", defaultValue = "2000", description = "Optimizer steps (default: ${DEFAULT-VALUE}).")
-    int maxIters;
+    @Option(names = "--max-iters", description = "Optimizer steps (default: 2000; with --resume, the saved count).")
+    Integer maxIters;
 
     @Option(names = "--out", paramLabel = "DIR", description = "Output folder (default: runs/<--name>).")
     Path out;
@@ -113,6 +113,9 @@ final class GptTrainCommand implements Callable<Integer> {
         PrintStream console = System.out;
         GptTrainer trainer;
         GptModel model = null;
+        if (!resume && maxIters == null) {
+            maxIters = 2000;
+        }
         if (resume) {
             trainer = GptTrainer.resume(runDir, corpus, maxIters, backend);
             console.printf(Locale.ROOT, "resuming %s at step %d of %d%n", runDir, trainer.step(),
