@@ -106,6 +106,39 @@ class GptModelTest {
     }
 
     @Test
+    void everyParameterGradientMatchesFiniteDifferences() {
+        // The whole model composed (tied head, repeated positions, residuals, dropout off) against central
+        // differences, on the scalar reference backend.
+        GptConfig config = new GptConfig(7, 4, 1, 2, 8, 0f, true);
+        Backend scalar = new dev.panamax.engine.ScalarBackend();
+        int[] inputs = {1, 5, 2, 6, 3, 0, 4, 1};
+        int[] targets = {5, 2, 6, 3, 0, 4, 1, 2};
+        try (GptModel model = new GptModel(config, 17)) {
+            for (Parameter p : model.parameters()) {     // larger weights than GPT-2's 0.02 make a sharper test
+                float[] v = p.value().toArray();
+                SplittableRandom random = new SplittableRandom(p.name().hashCode());
+                for (int i = 0; i < v.length; i++) {
+                    v[i] += (float) random.nextGaussian(0, 0.3);
+                }
+                p.value().copyFrom(v);
+            }
+            try (Tape tape = new Tape(scalar)) {
+                tape.backward(model.loss(tape, inputs, targets, 2, 4, 0f, 0));
+            }
+            for (Parameter p : model.parameters()) {
+                dev.panamax.engine.autograd.GradientCheck.Result result = dev.panamax.engine.autograd.GradientCheck
+                        .check(v -> {
+                            p.value().copyFrom(v);
+                            try (Tape tape = new Tape(scalar)) {
+                                return model.loss(tape, inputs, targets, 2, 4, 0f, 0).item();
+                            }
+                        }, p.value().toArray(), p.grad().toArray(), 1e-2);
+                assertTrue(result.passes(2e-2), p.name() + ": " + result);
+            }
+        }
+    }
+
+    @Test
     void kvCacheDecodeEqualsFullRecomputation() {
         try (GptModel model = new GptModel(TINY, 7); GptDecoder decoder = new GptDecoder(model, BACKEND)) {
             int[] tokens = new SplittableRandom(9).ints(16, 0, 11).toArray();
