@@ -25,10 +25,11 @@ public final class Conv2d implements Layer {
                     + "padding >= 0, got " + in + ", " + out + ", " + kernel + ", " + stride + ", " + padding);
         }
         float bound = (float) (1 / Math.sqrt((double) in * kernel * kernel));
-        this.weight = Parameter.of(arena, name + ".weight",
-                Tensor.uniform(arena, seed, -bound, bound, out, in, kernel, kernel), true);
+        this.weight = Parameter.initialised(arena, name + ".weight", true,
+                scratch -> Tensor.uniform(scratch, seed, -bound, bound, out, in, kernel, kernel));
         this.bias = withBias
-                ? Parameter.of(arena, name + ".bias", Tensor.uniform(arena, seed + 1, -bound, bound, out), false)
+                ? Parameter.initialised(arena, name + ".bias", false,
+                        scratch -> Tensor.uniform(scratch, seed + 1, -bound, bound, out))
                 : null;
         this.stride = stride;
         this.padding = padding;

@@ -17,7 +17,8 @@ public final class Embedding implements Module {
             throw new IllegalArgumentException("Embedding " + name + ": vocab and width must be >= 1, got " + vocab
                     + ", " + width);
         }
-        this.weight = Parameter.of(arena, name + ".weight", Tensor.randn(arena, seed, 0f, std, vocab, width), true);
+        this.weight = Parameter.initialised(arena, name + ".weight", true,
+                scratch -> Tensor.randn(scratch, seed, 0f, std, vocab, width));
     }
 
     public Parameter weight() {

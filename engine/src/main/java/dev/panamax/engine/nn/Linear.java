@@ -21,9 +21,11 @@ public final class Linear implements Layer {
             throw new IllegalArgumentException("Linear " + name + ": in and out must be >= 1, got " + in + ", " + out);
         }
         float bound = (float) (1 / Math.sqrt(in));
-        this.weight = Parameter.of(arena, name + ".weight", Tensor.uniform(arena, seed, -bound, bound, out, in), true);
+        this.weight = Parameter.initialised(arena, name + ".weight", true,
+                scratch -> Tensor.uniform(scratch, seed, -bound, bound, out, in));
         this.bias = withBias
-                ? Parameter.of(arena, name + ".bias", Tensor.uniform(arena, seed + 1, -bound, bound, out), false)
+                ? Parameter.initialised(arena, name + ".bias", false,
+                        scratch -> Tensor.uniform(scratch, seed + 1, -bound, bound, out))
                 : null;
     }
 

@@ -21,15 +21,44 @@ public final class MultiHeadSelfAttention implements Layer {
     private final float scale;
 
     public MultiHeadSelfAttention(Arena arena, String name, int width, int heads, boolean causal, long seed) {
+        this(arena, name, width, heads, causal, true, seed);
+    }
+
+    /** As above; without {@code withBias} the two projections have no bias (nanoGPT's {@code bias=False}). */
+    public MultiHeadSelfAttention(Arena arena, String name, int width, int heads, boolean causal, boolean withBias,
+                                  long seed) {
         if (heads < 1 || width % heads != 0) {
             throw new IllegalArgumentException("MultiHeadSelfAttention " + name + ": " + heads
                     + " heads do not divide the width " + width);
         }
-        this.qkv = new Linear(arena, name + ".c_attn", width, 3 * width, true, seed);
-        this.projection = new Linear(arena, name + ".c_proj", width, width, true, seed + 2);
+        this.qkv = new Linear(arena, name + ".c_attn", width, 3 * width, withBias, seed);
+        this.projection = new Linear(arena, name + ".c_proj", width, width, withBias, seed + 2);
         this.heads = heads;
         this.causal = causal;
         this.scale = (float) (1 / Math.sqrt((double) width / heads));
+    }
+
+    /** The fused q, k, v projection {@code c_attn} (width → 3·width; q, then k, then v, each head after head). */
+    public Linear qkv() {
+        return qkv;
+    }
+
+    /** The output projection {@code c_proj}. */
+    public Linear projection() {
+        return projection;
+    }
+
+    public int heads() {
+        return heads;
+    }
+
+    public boolean causal() {
+        return causal;
+    }
+
+    /** The score scale, 1/√head_dim. */
+    public float scale() {
+        return scale;
     }
 
     @Override

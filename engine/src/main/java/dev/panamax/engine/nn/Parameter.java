@@ -2,6 +2,7 @@ package dev.panamax.engine.nn;
 
 import dev.panamax.engine.Tensor;
 import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 
 /**
@@ -35,13 +36,27 @@ public final class Parameter {
 
     /** A parameter holding a copy of {@code initial}'s shape and values, with a zero gradient, in {@code arena}. */
     public static Parameter of(Arena arena, String name, Tensor initial, boolean decay) {
-        Tensor value = Tensor.of(arena, initial.toArray(), initial.shape());
+        initial.requireAlive("Parameter.of");
+        Tensor value = Tensor.zeros(arena, initial.shape());
+        // Segment to segment: a 150 MB embedding table never passes through the Java heap.
+        MemorySegment.copy(initial.segment(), 0, value.segment(), 0, initial.size() * Float.BYTES);
         return new Parameter(name, value, Tensor.zeros(arena, initial.shape()), decay);
     }
 
     /** A parameter of the given shape, all zeros, with a zero gradient, in {@code arena}. */
     public static Parameter zeros(Arena arena, String name, boolean decay, int... shape) {
         return new Parameter(name, Tensor.zeros(arena, shape), Tensor.zeros(arena, shape), decay);
+    }
+
+    /**
+     * A parameter of the given shape initialised by {@code init} in a scratch arena that is freed at once, so the
+     * model's arena holds only the value and its gradient (not a third, dead copy of the initial values).
+     */
+    public static Parameter initialised(Arena arena, String name, boolean decay,
+                                        java.util.function.Function<Arena, Tensor> init) {
+        try (Arena scratch = Arena.ofShared()) {
+            return of(arena, name, init.apply(scratch), decay);
+        }
     }
 
     public String name() {

@@ -185,6 +185,15 @@ class AutogradTest {
             assertEquals(List.of("attn.c_attn.weight", "attn.c_attn.bias", "attn.c_proj.weight", "attn.c_proj.bias"),
                     attention.parameters().stream().map(Parameter::name).toList());
 
+            // Without biases (nanoGPT's bias=False): only the weights are parameters, and they still check out.
+            MultiHeadSelfAttention noBias = new MultiHeadSelfAttention(arena, "attn", 4, 2, true, false, 11);
+            LayerNorm normNoBias = new LayerNorm(arena, "ln", 4, 1e-5f, false);
+            Sequential unbiased = new Sequential(normNoBias, noBias);
+            checkModule(unbiased, tape -> ShapeOps.sum(tape, ElementwiseOps.mul(tape,
+                    unbiased.forward(tape, tape.constant(x)), tape.constant(weights))));
+            assertEquals(List.of("ln.weight", "attn.c_attn.weight", "attn.c_proj.weight"),
+                    unbiased.parameters().stream().map(Parameter::name).toList());
+
             Conv2d conv = new Conv2d(arena, "conv", 2, 3, 3, 1, 1, true, 8);
             GroupNorm norm = new GroupNorm(arena, "norm", 3, 3, 1e-5f);
             Tensor image = Tensor.uniform(arena, 9, -1f, 1f, 2, 2, 4, 4);

@@ -35,7 +35,7 @@ import picocli.CommandLine.ParentCommand;
  * speed-up (a quick look; the JMH numbers come from {@code ./panamax bench}).
  */
 @Command(name = "demo", description = {"The course's regression and classification lessons on the embedded data,",
-    "then a GEMM comparison of the scalar reference and the SIMD backend."})
+    "a GEMM comparison of the scalar reference and the SIMD backend, and a small GPT learning sums."})
 final class DemoCommand implements Callable<Integer> {
 
     @ParentCommand
@@ -52,6 +52,10 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--seconds", defaultValue = "1.0", description = "Time spent per measurement (default: ${DEFAULT-VALUE}).")
     double seconds;
 
+    @Option(names = "--gpt-iters", defaultValue = "300",
+            description = "Training steps of the GPT section, 0 skips it (default: ${DEFAULT-VALUE}).")
+    int gptIters;
+
     @Override
     public Integer call() {
         for (int n : sizes) {
@@ -65,6 +69,12 @@ final class DemoCommand implements Callable<Integer> {
         System.out.println();
         System.out.println("3. The engine under both: C = A·B, scalar reference against the " + backend.name() + " backend");
         gemm(backend);
+        if (gptIters > 0) {
+            System.out.println();
+            System.out.println("4. A GPT learns a language (course ch. 1, 5-7): single-digit sums, a+b=c, one per line");
+            System.out.println();
+            GptDemo.run(gptIters, backend, out.resolve("gpt"), System.out);
+        }
         return 0;
     }
 

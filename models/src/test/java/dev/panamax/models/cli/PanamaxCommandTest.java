@@ -26,7 +26,7 @@ class PanamaxCommandTest {
         int exit;
         try {
             exit = PanamaxCommand.commandLine().execute("demo", "--sizes", "33,64", "--seconds", "0.05", "--out",
-                    dir.toString());
+                    dir.toString(), "--gpt-iters", "8");
         } finally {
             System.setOut(original);
         }
@@ -37,6 +37,9 @@ class PanamaxCommandTest {
         assertTrue(out.contains("lowest test RMSE") && out.contains("confusion matrix"), out);
         assertTrue(Files.exists(dir.resolve("regress/sweep.png")) && Files.exists(dir.resolve("classify/boundary.png")));
         assertTrue(out.contains("simd GF/s"), out);
+        // the GPT section (8 steps here: it runs, it does not learn yet) trains, then scores 20 sums
+        assertTrue(out.indexOf("3. The engine") < out.indexOf("4. A GPT") && out.contains("of 20 sums right"), out);
+        assertTrue(Files.exists(dir.resolve("gpt/metrics.csv")) && Files.exists(dir.resolve("gpt/loss.png")));
         // Each row ends with the relative difference to the scalar reference; float GEMM agrees to ~1e-6.
         for (String line : out.split("\n")) {
             if (line.trim().startsWith("33") || line.trim().startsWith("64")) {

@@ -1,0 +1,103 @@
+package dev.panamax.bench;
+
+import dev.panamax.engine.Backend;
+import dev.panamax.engine.SimdBackend;
+import dev.panamax.engine.autograd.Tape;
+import dev.panamax.engine.optim.AdamW;
+import dev.panamax.engine.parallel.WorkerPool;
+import dev.panamax.models.gpt.GptConfig;
+import dev.panamax.models.gpt.GptModel;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * One full GPT training step: forward, backward (on a fresh {@link Tape}, as the trainer does) and the AdamW
+ * update, on nanoGPT's small CPU config ({@code shakespeare-char-small}, B = 12, T = 64, vocab 65) and on GPT-2
+ * small (124M, B = 4, T = 64), the shapes llm.c's {@code train_gpt2.c} was timed on.
+ *
+ * <p>Figures derived from the time per step t: tokens/s = B·T / t, and MFU = {@link #modelFlops} / t divided by
+ * the FMA peak {@link PeakFlopsBenchmark} measures in the same run (6 FLOPs per weight per token plus attention,
+ * {@link GptConfig#trainingFlops}).
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MILLISECONDS)
+@Warmup(iterations = 3, time = 2)
+@Measurement(iterations = 3, time = 2)
+@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
+    "-Xmx2g"})
+public class GptTrainStepBenchmark {
+
+    @Param({"shakespeare-char-small", "gpt2"})
+    public String config;
+
+    @Param({"1", "2"})
+    public int threads;
+
+    private WorkerPool pool;
+    private Backend backend;
+    private GptModel model;
+    private AdamW adam;
+    private int batch;
+    private int time;
+    private int[] inputs;
+    private int[] targets;
+
+    /** nanoGPT's batch for the small config, llm.c's for GPT-2 small. */
+    public static int batchSize(String config) {
+        return config.equals("gpt2") ? 4 : 12;
+    }
+
+    /** Model FLOPs of one step of {@code config}. */
+    public static double modelFlops(String config) {
+        GptConfig c = GptConfig.preset(config, 65);
+        return c.trainingFlops((long) batchSize(config) * 64, 64);
+    }
+
+    @Setup(Level.Trial)
+    public void setUp() {
+        pool = new WorkerPool(threads);
+        backend = new SimdBackend(pool);
+        GptConfig c = GptConfig.preset(config, 65);
+        model = new GptModel(c, 1);
+        adam = new AdamW(6e-4, 0.9, 0.99, 1e-8, 0.1);
+        batch = batchSize(config);
+        time = 64;
+        SplittableRandom random = new SplittableRandom(3);
+        inputs = random.ints(batch * time, 0, c.vocabSize()).toArray();
+        targets = random.ints(batch * time, 0, c.vocabSize()).toArray();
+    }
+
+    @Benchmark
+    public float step() {
+        float loss;
+        try (Tape tape = new Tape(backend)) {
+            var l = model.loss(tape, inputs, targets, batch, time, 0f, 0);
+            tape.backward(l);
+            loss = l.item();
+        }
+        adam.step(model.parameters());
+        adam.zeroGrad(model.parameters());
+        return loss;
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() {
+        adam.close();
+        model.close();
+        pool.close();
+    }
+}
