@@ -359,6 +359,58 @@ class OpsTest {
     }
 
     @Test
+    void transposeAndChannelBiasMoveTheRightData() {
+        int[] sizes = {1, 2, 3, 7, 16, 17};
+        SplittableRandom random = new SplittableRandom(5);
+        for (int rows : sizes) {
+            for (int cols : sizes) {
+                int batch = 1 + random.nextInt(3);
+                Tensor x = random(rows * 31L + cols, batch, rows, cols);
+                float[] xs = x.toArray();
+                for (Backend backend : new Backend[] {SCALAR, simd}) {
+                    Tensor out = Tensor.zeros(arena, batch, cols, rows);
+                    backend.transpose(x, out);
+                    float[] got = out.toArray();
+                    for (int b = 0; b < batch; b++) {
+                        for (int i = 0; i < rows; i++) {
+                            for (int j = 0; j < cols; j++) {
+                                assertEquals(xs[(b * rows + i) * cols + j], got[(b * cols + j) * rows + i], 0f,
+                                        backend.name() + " transpose " + rows + "x" + cols);
+                            }
+                        }
+                    }
+                    // x [batch, rows, cols] read as [N = batch, C = rows, spatial = cols]
+                    Tensor bias = random(7, batch, rows);
+                    float[] bs = bias.toArray();
+                    Tensor sum = Tensor.zeros(arena, batch, rows, cols);
+                    backend.addChannelBias(x, bias, sum);
+                    float[] sums = sum.toArray();
+                    Tensor dBias = Tensor.of(arena, bs.clone(), batch, rows);
+                    backend.addChannelBiasBackward(x, dBias);
+                    float[] dbs = dBias.toArray();
+                    for (int p = 0; p < batch * rows; p++) {
+                        double total = bs[p];
+                        for (int j = 0; j < cols; j++) {
+                            assertEquals(xs[p * cols + j] + bs[p], sums[p * cols + j], 0f, "addChannelBias");
+                            total += xs[p * cols + j];
+                        }
+                        assertEquals(total, dbs[p], 1e-5 * (1 + Math.abs(total)), "addChannelBiasBackward accumulates");
+                    }
+                }
+            }
+        }
+        for (Backend backend : new Backend[] {SCALAR, simd}) {
+            var e = assertThrows(IllegalArgumentException.class, () -> backend.transpose(Tensor.zeros(arena, 2, 3, 4),
+                    Tensor.zeros(arena, 2, 3, 4)));
+            assertTrue(e.getMessage().contains("transpose") && e.getMessage().contains("[2, 3, 4]"), e.getMessage());
+            e = assertThrows(IllegalArgumentException.class, () -> backend.addChannelBias(Tensor.zeros(arena, 2, 3, 4),
+                    Tensor.zeros(arena, 2, 4), Tensor.zeros(arena, 2, 3, 4)));
+            assertTrue(e.getMessage().contains("bias is [2, 4]") && e.getMessage().contains("needs [2, 3]"),
+                    e.getMessage());
+        }
+    }
+
+    @Test
     void badInputNamesTheOpAndShapes() {
         Tensor x = Tensor.zeros(arena, 2, 3);
         Tensor y = Tensor.zeros(arena, 3, 2);
