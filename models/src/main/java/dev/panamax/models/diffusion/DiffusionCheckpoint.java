@@ -50,7 +50,7 @@ public final class DiffusionCheckpoint {
     static Path save(Path dir, DiffusionTrainer trainer) throws IOException {
         Files.createDirectories(dir);
         Path file = dir.resolve(FILE);
-        try (Arena scratch = Arena.ofConfined()) {
+        try (Arena scratch = Arena.ofShared()) {
             Map<String, Tensor> tensors = new LinkedHashMap<>();
             put(tensors, MODEL, trainer.model().parameters());
             put(tensors, EMA, trainer.ema().parameters());
@@ -79,6 +79,10 @@ public final class DiffusionCheckpoint {
 
     /** {@code path} itself when it is a file, else {@code path}/{@value #FILE}; the error says what is missing. */
     public static Path file(Path path) {
+        if (!Files.exists(path)) {
+            throw new IllegalArgumentException("checkpoint: " + path + " does not exist (expected a run folder "
+                    + "holding " + FILE + ", written by 'panamax diffusion train')");
+        }
         Path file = Files.isDirectory(path) ? path.resolve(FILE) : path;
         if (!Files.isRegularFile(file)) {
             throw new IllegalArgumentException("checkpoint: " + file + " does not exist (expected a run folder "
@@ -113,7 +117,7 @@ public final class DiffusionCheckpoint {
             try {
                 readInto(opened, MODEL, trainer.model().parameters());
                 readInto(opened, EMA, trainer.ema().parameters());
-                try (Arena scratch = Arena.ofConfined()) {
+                try (Arena scratch = Arena.ofShared()) {
                     Map<String, Tensor> optimizerTensors = new LinkedHashMap<>();
                     for (SafeTensorsFile.Entry entry : opened.entries()) {
                         if (entry.name().startsWith(OPTIMIZER)) {
