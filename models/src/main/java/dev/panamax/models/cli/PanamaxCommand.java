@@ -9,7 +9,7 @@ import picocli.CommandLine.Option;
 /** The {@code panamax} command: one subcommand per job. Run {@code ./panamax --help}. */
 @Command(name = "panamax", mixinStandardHelpOptions = true, version = "panamax 0.1.0",
         description = "A Java compute engine for machine learning (Vector API kernels on off-heap memory).",
-        subcommands = {DemoCommand.class, RegressCommand.class, ClassifyCommand.class, InfoCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {DemoCommand.class, RegressCommand.class, ClassifyCommand.class, DiffusionCommand.class, InfoCommand.class, CommandLine.HelpCommand.class})
 public final class PanamaxCommand {
 
     @Option(names = "--threads", description = "Worker threads (default: -Dpanamax.threads, else the core count).",
