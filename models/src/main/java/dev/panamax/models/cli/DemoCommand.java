@@ -65,6 +65,9 @@ final class DemoCommand implements Callable<Integer> {
         System.out.println();
         System.out.println("3. The engine under both: C = A·B, scalar reference against the " + backend.name() + " backend");
         gemm(backend);
+        System.out.println();
+        System.out.println("4. Diffusion (course ch. 8): a tiny U-Net learns to draw shapes from noise; open "
+                + DiffusionDemo.run(parent, out.resolve("diffusion"), 25));
         return 0;
     }
 
