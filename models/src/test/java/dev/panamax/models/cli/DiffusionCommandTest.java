@@ -81,7 +81,7 @@ class DiffusionCommandTest {
         Cli noCheckpoint = Cli.run("diffusion", "sample", "--checkpoint", dir.resolve("none").toString());
         assertEquals(2, noCheckpoint.exit());
         assertTrue(noCheckpoint.err().contains("does not exist"), noCheckpoint.err());
-        Cli unconditionalGuided = train("--steps", "1", "--unconditional", "--sample-every", "0");
+        Cli unconditionalGuided = train("--steps", "1", "--unconditional");
         assertEquals(0, unconditionalGuided.exit(), unconditionalGuided.err());
         Cli guided = Cli.run("diffusion", "sample", "--checkpoint", dir.resolve("tiny").toString(), "--guidance", "3",
                 "--steps", "2");
