@@ -98,7 +98,7 @@ final class DiffusionTrainCommand implements Callable<Integer> {
     @Option(names = "--timesteps", defaultValue = "1000", description = "T (default: ${DEFAULT-VALUE}).")
     int timesteps;
 
-    @Option(names = "--base-channels", defaultValue = "32", description = "U-Net width (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--base-channels", defaultValue = "16", description = "U-Net width (default: ${DEFAULT-VALUE}).")
     int baseChannels;
 
     @Option(names = "--channel-mult", defaultValue = "1,2,2", split = ",",
