@@ -33,6 +33,7 @@ public final class SimdGroupNorm {
                                int groups, float eps, int groupFrom, int groupTo) {
         int perGroup = channels / groups;
         int groupSize = perGroup * spatial;
+        int full = S.loopBound(spatial);
         for (int n = 0; n < batch; n++) {
             for (int g = groupFrom; g < groupTo; g++) {
                 long start = ((long) n * channels + (long) g * perGroup) * spatial;
@@ -45,7 +46,11 @@ public final class SimdGroupNorm {
                     float scale = s * gamma.getAtIndex(F, channel);
                     float shift = beta.getAtIndex(F, channel) - mu * scale;
                     long base = start + (long) c * spatial;
-                    for (int i = 0; i < spatial; i += V) {
+                    int i = 0;
+                    for (; i < full; i += V) {            // whole vectors without masks: masked AVX2 loads cost
+                        store(load(x, base + i).fma(scale, shift), out, base + i);
+                    }
+                    if (i < spatial) {
                         VectorMask<Float> m = S.indexInRange(i, spatial);
                         store(load(x, base + i, m).fma(scale, shift), out, base + i, m);
                     }
@@ -65,6 +70,7 @@ public final class SimdGroupNorm {
                                 int batch, int channels, int spatial, int groups, int groupFrom, int groupTo) {
         int perGroup = channels / groups;
         int groupSize = perGroup * spatial;
+        int full = S.loopBound(spatial);
         for (int g = groupFrom; g < groupTo; g++) {
             for (int n = 0; n < batch; n++) {
                 long start = ((long) n * channels + (long) g * perGroup) * spatial;
@@ -77,12 +83,17 @@ public final class SimdGroupNorm {
                     long base = start + (long) c * spatial;
                     FloatVector goSum = FloatVector.zero(S);
                     FloatVector goNormSum = FloatVector.zero(S);
-                    for (int i = 0; i < spatial; i += V) {
+                    int i = 0;
+                    for (; i < full; i += V) {
+                        FloatVector go = load(dOut, base + i);
+                        goSum = goSum.add(go);
+                        goNormSum = go.fma(load(x, base + i).sub(mu).mul(s), goNormSum);
+                    }
+                    if (i < spatial) {                    // masked lanes load as 0, so dOut·norm adds 0 there
                         VectorMask<Float> m = S.indexInRange(i, spatial);
                         FloatVector go = load(dOut, base + i, m);
-                        FloatVector norm = load(x, base + i, m).sub(mu).mul(s).blend(0f, m.not());
                         goSum = goSum.add(go);
-                        goNormSum = go.fma(norm, goNormSum);
+                        goNormSum = go.fma(load(x, base + i, m).sub(mu).mul(s), goNormSum);
                     }
                     float betaPart = SimdRows.sumLanes(goSum);
                     float gammaPart = SimdRows.sumLanes(goNormSum);
@@ -97,11 +108,18 @@ public final class SimdGroupNorm {
                 for (int c = 0; c < perGroup; c++) {
                     float gain = gamma.getAtIndex(F, g * perGroup + c);
                     long base = start + (long) c * spatial;
-                    for (int i = 0; i < spatial; i += V) {
+                    // dX += x·a + (dOut·b + c): the per-channel constants folded out of the loop
+                    FloatVector a = FloatVector.broadcast(S, -s * s * dNormNormMean);
+                    float b = gain * s;
+                    float k = s * (mu * s * dNormNormMean - dNormMean);
+                    int i = 0;
+                    for (; i < full; i += V) {
+                        FloatVector d = load(x, base + i).fma(a, load(dOut, base + i).fma(b, k));
+                        store(load(dX, base + i).add(d), dX, base + i);
+                    }
+                    if (i < spatial) {
                         VectorMask<Float> m = S.indexInRange(i, spatial);
-                        FloatVector norm = load(x, base + i, m).sub(mu).mul(s);
-                        FloatVector dNorm = load(dOut, base + i, m).mul(gain);
-                        FloatVector d = dNorm.sub(dNormMean).sub(norm.mul(dNormNormMean)).mul(s);
+                        FloatVector d = load(x, base + i, m).fma(a, load(dOut, base + i, m).fma(b, k));
                         store(load(dX, base + i, m).add(d), dX, base + i, m);
                     }
                 }
