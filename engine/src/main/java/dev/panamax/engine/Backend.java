@@ -172,6 +172,21 @@ public interface Backend {
     /** dA += dOut[:, :Ca], dB += dOut[:, Ca:]. */
     void concatChannelsBackward(Tensor dOut, Tensor dA, Tensor dB);
 
+    /**
+     * Swaps the last two dimensions: x [..., m, n] → out [..., n, m] (a batch of matrix transposes), e.g. an image
+     * [N, C, H·W] into the tokens [N, H·W, C] that attention reads.
+     */
+    void transpose(Tensor x, Tensor out);
+
+    /**
+     * out[n, c, ...] = x[n, c, ...] + bias[n, c]: a per-sample, per-channel offset broadcast over the spatial
+     * positions (a U-Net adds its time embedding this way). x and out [N, C, ...], bias [N, C].
+     */
+    void addChannelBias(Tensor x, Tensor bias, Tensor out);
+
+    /** dBias[n, c] += Σ over the spatial positions of dOut[n, c, ...]. */
+    void addChannelBiasBackward(Tensor dOut, Tensor dBias);
+
     // ---------------------------------------------------------------- attention
 
     /**

@@ -133,6 +133,19 @@ public abstract class CheckedBackend implements Backend {
         return t.segment();
     }
 
+    protected void transposeKernel(MemorySegment x, MemorySegment out, int batch, int rows, int cols) {
+        ScalarTensorOps.transpose(x, out, batch, rows, cols);
+    }
+
+    protected void addChannelBiasKernel(MemorySegment x, MemorySegment bias, MemorySegment out, int planes,
+                                        int spatial) {
+        ScalarTensorOps.addChannelBias(x, bias, out, planes, spatial);
+    }
+
+    protected void addChannelBiasBackwardKernel(MemorySegment dOut, MemorySegment dBias, int planes, int spatial) {
+        ScalarTensorOps.addChannelBiasBackward(dOut, dBias, planes, spatial);
+    }
+
     // ------------------------------------------------------------------ checked operations
 
     @Override
@@ -424,5 +437,50 @@ public abstract class CheckedBackend implements Backend {
     public final void concatChannelsBackward(Tensor dOut, Tensor dA, Tensor dB) {
         long[] d = concatDims("concatChannelsBackward", dA, dB, dOut, "dOut");
         concatChannelsBackwardKernel(memoryOf(dOut), memoryOf(dA), memoryOf(dB), (int) d[0], d[1], d[2]);
+    }
+
+    @Override
+    public final void transpose(Tensor x, Tensor out) {
+        OpShape.lastDim("transpose", "x", x);
+        OpShape.lastDim("transpose", "out", out);
+        int rank = x.rank();
+        boolean ok = rank >= 2 && out.rank() == rank && out.dim(-1) == x.dim(-2) && out.dim(-2) == x.dim(-1);
+        for (int i = 0; ok && i < rank - 2; i++) {
+            ok = x.dim(i) == out.dim(i);
+        }
+        if (!ok) {
+            throw new IllegalArgumentException("transpose: x " + x.shapeString() + " and out " + out.shapeString()
+                    + " are not [..., m, n] and [..., n, m]");
+        }
+        int rows = x.dim(-2);
+        int cols = x.dim(-1);
+        transposeKernel(x.segment(), out.segment(), (int) (x.size() / ((long) rows * cols)), rows, cols);
+    }
+
+    /** Checks a per-(sample, channel) bias and returns {N·C, spatial}. */
+    private static int[] channelBiasDims(String op, Tensor x, String xName, Tensor bias, String biasName) {
+        OpShape.lastDim(op, xName, x);
+        if (x.rank() < 2) {
+            throw new IllegalArgumentException(op + ": " + xName + " must be [N, C, ...], got " + x.shapeString());
+        }
+        if (bias.rank() != 2 || bias.dim(0) != x.dim(0) || bias.dim(1) != x.dim(1)) {
+            throw new IllegalArgumentException(op + ": " + biasName + " is " + bias.shapeString() + " but " + xName
+                    + " " + x.shapeString() + " needs [" + x.dim(0) + ", " + x.dim(1) + "] (one per sample and channel)");
+        }
+        int planes = x.dim(0) * x.dim(1);
+        return new int[] {planes, (int) (x.size() / planes)};
+    }
+
+    @Override
+    public final void addChannelBias(Tensor x, Tensor bias, Tensor out) {
+        OpShape.same("addChannelBias", X_OUT, x, out);
+        int[] d = channelBiasDims("addChannelBias", x, "x", bias, "bias");
+        addChannelBiasKernel(x.segment(), bias.segment(), out.segment(), d[0], d[1]);
+    }
+
+    @Override
+    public final void addChannelBiasBackward(Tensor dOut, Tensor dBias) {
+        int[] d = channelBiasDims("addChannelBiasBackward", dOut, "dOut", dBias, "dBias");
+        addChannelBiasBackwardKernel(dOut.segment(), dBias.segment(), d[0], d[1]);
     }
 }

@@ -10,6 +10,7 @@ import dev.panamax.engine.kernel.simd.conv.SimdResample;
 import dev.panamax.engine.kernel.simd.gemm.SimdGemm;
 import dev.panamax.engine.kernel.simd.ops.SimdActivations;
 import dev.panamax.engine.kernel.simd.ops.SimdElementwise;
+import dev.panamax.engine.kernel.simd.ops.SimdGroupNorm;
 import dev.panamax.engine.kernel.simd.ops.SimdNorms;
 import dev.panamax.engine.kernel.simd.ops.SimdSoftmax;
 import dev.panamax.engine.parallel.WorkerPool;
@@ -245,6 +246,30 @@ public final class SimdBackend extends CheckedBackend {
             case SILU -> elements(n, (from, to) -> SimdActivations.siluBackward(x, dOut, dX, from, to));
             case RELU -> elements(n, (from, to) -> SimdActivations.reluBackward(x, dOut, dX, from, to));
         }
+    }
+
+    @Override
+    protected void groupNormKernel(MemorySegment x, MemorySegment gamma, MemorySegment beta, MemorySegment out,
+                                   MemorySegment mean, MemorySegment rstd, int batch, int channels, int spatial,
+                                   int groups, float eps) {
+        pool().runRange(groups, groupGrain(batch, channels, spatial, groups), (from, to) -> SimdGroupNorm.forward(x,
+                gamma, beta, out, mean, rstd, batch, channels, spatial, groups, eps, (int) from, (int) to));
+    }
+
+    @Override
+    protected void groupNormBackwardKernel(MemorySegment x, MemorySegment gamma, MemorySegment mean,
+                                           MemorySegment rstd, MemorySegment dOut, MemorySegment dX,
+                                           MemorySegment dGamma, MemorySegment dBeta, int batch, int channels,
+                                           int spatial, int groups) {
+        pool().runRange(groups, groupGrain(batch, channels, spatial, groups), (from, to) -> SimdGroupNorm.backward(
+                x, gamma, mean, rstd, dOut, dX, dGamma, dBeta, batch, channels, spatial, groups, (int) from,
+                (int) to));
+    }
+
+    /** Groups per thread at least, so that a thread gets {@code MIN_ELEMENTS_PER_THREAD} values. */
+    private static long groupGrain(int batch, int channels, int spatial, int groups) {
+        long perGroup = (long) batch * (channels / groups) * spatial;
+        return Math.max(1, MIN_ELEMENTS_PER_THREAD / Math.max(1, perGroup));
     }
 
     @Override

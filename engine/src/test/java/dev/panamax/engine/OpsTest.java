@@ -173,6 +173,65 @@ class OpsTest {
         }
     }
 
+    @Test
+    void groupNormMatchesTheReference() {
+        int[][] channelsAndGroups = {{1, 1}, {4, 2}, {6, 3}, {16, 8}, {12, 1}, {32, 8}};
+        int[] spatials = {1, 3, 7, 8, 9, 17, 64, 100};
+        WorkerPool three = new WorkerPool(3);
+        try {
+            SimdBackend simd3 = new SimdBackend(three);
+            for (int batch : new int[] {1, 2, 3}) {
+                for (int[] cg : channelsAndGroups) {
+                    for (int spatial : spatials) {
+                        long seed = batch * 10_000L + cg[0] * 100L + spatial;
+                        Tensor x = random(seed, batch, cg[0], spatial);
+                        // An offset, so the statistics must not cancel it.
+                        Tensor shifted = Tensor.zeros(arena, batch, cg[0], spatial);
+                        SCALAR.scale(x, 1f, shifted);
+                        SCALAR.axpy(1f, Tensor.of(arena, filled(x.size(), 3f), batch, cg[0], spatial), shifted);
+                        Tensor gamma = random(seed + 1, cg[0]);
+                        Tensor beta = random(seed + 2, cg[0]);
+                        Tensor dOut = random(seed + 3, batch, cg[0], spatial);
+                        Tensor[] want = groupNorm(SCALAR, shifted, cg[1], gamma, beta, dOut);
+                        Tensor[] got = groupNorm(simd, shifted, cg[1], gamma, beta, dOut);
+                        Tensor[] got3 = groupNorm(simd3, shifted, cg[1], gamma, beta, dOut);
+                        String[] parts = {"out", "dX", "dGamma", "dBeta"};
+                        String what = batch + "x" + cg[0] + "x" + spatial + " in " + cg[1] + " groups";
+                        for (int p = 0; p < parts.length; p++) {
+                            // Float statistics over ≤ 3200 values against double ones; dGamma sums ≤ 300 terms.
+                            assertClose("groupNorm " + parts[p] + " " + what, want[p].toArray(), got[p].toArray(),
+                                    5e-4, 2e-4);
+                            assertArrayEquals(got[p].toArray(), got3[p].toArray(), 0f,
+                                    "groupNorm " + parts[p] + " " + what + ": 2 and 3 threads differ");
+                        }
+                    }
+                }
+            }
+        } finally {
+            three.close();
+        }
+    }
+
+    private static float[] filled(long n, float value) {
+        float[] a = new float[(int) n];
+        java.util.Arrays.fill(a, value);
+        return a;
+    }
+
+    private static Tensor[] groupNorm(Backend backend, Tensor x, int groups, Tensor gamma, Tensor beta, Tensor dOut) {
+        int batch = x.dim(0);
+        int channels = x.dim(1);
+        Tensor out = Tensor.zeros(arena, x.shape());
+        Tensor mean = Tensor.zeros(arena, batch * groups);
+        Tensor rstd = Tensor.zeros(arena, batch * groups);
+        backend.groupNorm(x, groups, gamma, beta, out, mean, rstd, 1e-5f);
+        Tensor dX = Tensor.zeros(arena, x.shape());
+        Tensor dGamma = Tensor.zeros(arena, channels);
+        Tensor dBeta = Tensor.zeros(arena, channels);
+        backend.groupNormBackward(x, groups, gamma, mean, rstd, dOut, dX, dGamma, dBeta);
+        return new Tensor[] {out, dX, dGamma, dBeta};
+    }
+
     private static Tensor[] layerNorm(Backend backend, Tensor x, Tensor gamma, Tensor beta, Tensor dOut) {
         int rows = x.dim(0);
         int cols = x.dim(1);
@@ -355,6 +414,58 @@ class OpsTest {
             backend.concatChannelsBackward(cat, dA, dB);
             assertArrayEquals(a.toArray(), dA.toArray(), 0f);
             assertArrayEquals(b.toArray(), dB.toArray(), 0f);
+        }
+    }
+
+    @Test
+    void transposeAndChannelBiasMoveTheRightData() {
+        int[] sizes = {1, 2, 3, 7, 16, 17};
+        SplittableRandom random = new SplittableRandom(5);
+        for (int rows : sizes) {
+            for (int cols : sizes) {
+                int batch = 1 + random.nextInt(3);
+                Tensor x = random(rows * 31L + cols, batch, rows, cols);
+                float[] xs = x.toArray();
+                for (Backend backend : new Backend[] {SCALAR, simd}) {
+                    Tensor out = Tensor.zeros(arena, batch, cols, rows);
+                    backend.transpose(x, out);
+                    float[] got = out.toArray();
+                    for (int b = 0; b < batch; b++) {
+                        for (int i = 0; i < rows; i++) {
+                            for (int j = 0; j < cols; j++) {
+                                assertEquals(xs[(b * rows + i) * cols + j], got[(b * cols + j) * rows + i], 0f,
+                                        backend.name() + " transpose " + rows + "x" + cols);
+                            }
+                        }
+                    }
+                    // x [batch, rows, cols] read as [N = batch, C = rows, spatial = cols]
+                    Tensor bias = random(7, batch, rows);
+                    float[] bs = bias.toArray();
+                    Tensor sum = Tensor.zeros(arena, batch, rows, cols);
+                    backend.addChannelBias(x, bias, sum);
+                    float[] sums = sum.toArray();
+                    Tensor dBias = Tensor.of(arena, bs.clone(), batch, rows);
+                    backend.addChannelBiasBackward(x, dBias);
+                    float[] dbs = dBias.toArray();
+                    for (int p = 0; p < batch * rows; p++) {
+                        double total = bs[p];
+                        for (int j = 0; j < cols; j++) {
+                            assertEquals(xs[p * cols + j] + bs[p], sums[p * cols + j], 0f, "addChannelBias");
+                            total += xs[p * cols + j];
+                        }
+                        assertEquals(total, dbs[p], 1e-5 * (1 + Math.abs(total)), "addChannelBiasBackward accumulates");
+                    }
+                }
+            }
+        }
+        for (Backend backend : new Backend[] {SCALAR, simd}) {
+            var e = assertThrows(IllegalArgumentException.class, () -> backend.transpose(Tensor.zeros(arena, 2, 3, 4),
+                    Tensor.zeros(arena, 2, 3, 4)));
+            assertTrue(e.getMessage().contains("transpose") && e.getMessage().contains("[2, 3, 4]"), e.getMessage());
+            e = assertThrows(IllegalArgumentException.class, () -> backend.addChannelBias(Tensor.zeros(arena, 2, 3, 4),
+                    Tensor.zeros(arena, 2, 4), Tensor.zeros(arena, 2, 3, 4)));
+            assertTrue(e.getMessage().contains("bias is [2, 4]") && e.getMessage().contains("needs [2, 3]"),
+                    e.getMessage());
         }
     }
 

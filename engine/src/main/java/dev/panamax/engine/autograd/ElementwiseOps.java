@@ -61,6 +61,21 @@ public final class ElementwiseOps {
         return out;
     }
 
+    /** x [N, C, ...] + bias [N, C] broadcast over the spatial positions (a U-Net's time embedding). */
+    public static Var addChannelBias(Tape tape, Var x, Var bias) {
+        Backend backend = tape.backend();
+        Tensor y = tape.allocate(x.shape());
+        backend.addChannelBias(x.value(), bias.value(), y);
+        Var out = tape.output(y, x, bias);
+        tape.onBackward(out, () -> {
+            accumulate(backend, 1f, out.grad(), x);
+            if (bias.requiresGrad()) {
+                backend.addChannelBiasBackward(out.grad(), bias.gradForAccumulation());
+            }
+        });
+        return out;
+    }
+
     public static Var gelu(Tape tape, Var x) {
         return pointwise(tape, x, Backend::gelu, Backend::geluBackward, false);
     }

@@ -48,6 +48,31 @@ public final class ShapeOps {
         return out;
     }
 
+    /**
+     * Swaps the last two dimensions, x [..., m, n] → [..., n, m] (a copy): e.g. image channels [N, C, H·W] to
+     * attention tokens [N, H·W, C] and back.
+     */
+    public static Var transpose(Tape tape, Var x) {
+        Backend backend = tape.backend();
+        int[] shape = x.shape();
+        if (shape.length < 2) {
+            throw new IllegalArgumentException("transpose: x must have at least 2 dimensions, got "
+                    + x.value().shapeString());
+        }
+        int last = shape[shape.length - 1];
+        shape[shape.length - 1] = shape[shape.length - 2];
+        shape[shape.length - 2] = last;
+        Tensor y = tape.allocate(shape);
+        backend.transpose(x.value(), y);
+        Var out = tape.output(y, x);
+        tape.onBackward(out, () -> {
+            Tensor dx = tape.allocate(x.shape());
+            backend.transpose(out.grad(), dx);
+            ElementwiseOps.accumulate(backend, 1f, dx, x);
+        });
+        return out;
+    }
+
     /** Σ x as a scalar. */
     public static Var sum(Tape tape, Var x) {
         return reduce(tape, x, false);

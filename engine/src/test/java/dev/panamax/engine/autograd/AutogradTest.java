@@ -89,6 +89,12 @@ class AutogradTest {
             check("embedding", new int[] {5, 3}, (t, table) -> ShapeOps.embedding(t, table, new int[] {4, 0, 4, 2}));
             check("concatChannels", new int[] {2, 1, 3},
                     (t, x) -> ShapeOps.concatChannels(t, x, t.constant(Tensor.uniform(arena, 13, -1f, 1f, 2, 2, 3))));
+            check("transpose", new int[] {2, 3, 5}, (t, x) -> ElementwiseOps.gelu(t, ShapeOps.transpose(t, x)));
+            Tensor planes = Tensor.uniform(arena, 19, -1f, 1f, 2, 3, 2, 2);
+            check("addChannelBias (x)", new int[] {2, 3, 2, 2},
+                    (t, x) -> ElementwiseOps.addChannelBias(t, x, t.constant(other.reshape(12).rows(0, 6).reshape(2, 3))));
+            check("addChannelBias (bias)", new int[] {2, 3},
+                    (t, b) -> ElementwiseOps.gelu(t, ElementwiseOps.addChannelBias(t, t.constant(planes), b)));
             check("mean", shape, (t, x) -> ElementwiseOps.scale(t, ShapeOps.mean(t, ElementwiseOps.mul(t, x, x)), 3f));
             check("crossEntropy", shape, (t, x) -> LossOps.crossEntropy(t, x, new int[] {1, -1, 3}, -1));
             check("mse", shape, (t, x) -> LossOps.mse(t, x, t.constant(other)));

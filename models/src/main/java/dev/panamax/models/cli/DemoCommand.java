@@ -75,6 +75,9 @@ final class DemoCommand implements Callable<Integer> {
             System.out.println();
             GptDemo.run(gptIters, backend, out.resolve("gpt"), System.out);
         }
+        System.out.println();
+        System.out.println("5. Diffusion (course ch. 8): a tiny U-Net learns to draw shapes from noise; open "
+                + DiffusionDemo.run(parent, out.resolve("diffusion"), 25));
         return 0;
     }
 

@@ -10,7 +10,7 @@ import picocli.CommandLine.Option;
 @Command(name = "panamax", mixinStandardHelpOptions = true, version = "panamax 0.1.0",
         description = "A Java compute engine for machine learning (Vector API kernels on off-heap memory).",
         subcommands = {DemoCommand.class, RegressCommand.class, ClassifyCommand.class, GptCommand.class,
-            GlyphsCommand.class, InfoCommand.class, CommandLine.HelpCommand.class})
+            DiffusionCommand.class, GlyphsCommand.class, InfoCommand.class, CommandLine.HelpCommand.class})
 public final class PanamaxCommand {
 
     @Option(names = "--threads", description = "Worker threads (default: -Dpanamax.threads, else the core count).",

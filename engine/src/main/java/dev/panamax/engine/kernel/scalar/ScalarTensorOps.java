@@ -77,4 +77,41 @@ public final class ScalarTensorOps {
             dPred.setAtIndex(F, i, dPred.getAtIndex(F, i) + g);
         }
     }
+
+    /** out[b, j, i] = x[b, i, j] for {@code batch} matrices of {@code rows × cols}. */
+    public static void transpose(MemorySegment x, MemorySegment out, int batch, int rows, int cols) {
+        long plane = (long) rows * cols;
+        for (int b = 0; b < batch; b++) {
+            long base = b * plane;
+            for (int i = 0; i < rows; i++) {
+                for (int j = 0; j < cols; j++) {
+                    out.setAtIndex(F, base + (long) j * rows + i, x.getAtIndex(F, base + (long) i * cols + j));
+                }
+            }
+        }
+    }
+
+    /** out[p, s] = x[p, s] + bias[p] for {@code planes} = N·C planes of {@code spatial} values. */
+    public static void addChannelBias(MemorySegment x, MemorySegment bias, MemorySegment out, int planes,
+                                      int spatial) {
+        for (int p = 0; p < planes; p++) {
+            float b = bias.getAtIndex(F, p);
+            long base = (long) p * spatial;
+            for (int s = 0; s < spatial; s++) {
+                out.setAtIndex(F, base + s, x.getAtIndex(F, base + s) + b);
+            }
+        }
+    }
+
+    /** dBias[p] += Σ_s dOut[p, s], summed in double. */
+    public static void addChannelBiasBackward(MemorySegment dOut, MemorySegment dBias, int planes, int spatial) {
+        for (int p = 0; p < planes; p++) {
+            double sum = 0;
+            long base = (long) p * spatial;
+            for (int s = 0; s < spatial; s++) {
+                sum += dOut.getAtIndex(F, base + s);
+            }
+            dBias.setAtIndex(F, p, (float) (dBias.getAtIndex(F, p) + sum));
+        }
+    }
 }

@@ -116,13 +116,26 @@ class KernelCompilationTest {
             Tensor dGamma = Tensor.zeros(arena, cols);
             Tensor dBeta = Tensor.zeros(arena, cols);
             int[] targets = new int[rows];
+            Tensor image = x.reshape(8, 16, 256);
+            Tensor imageOut = out.reshape(8, 16, 256);
+            Tensor imageGrad = y.reshape(8, 16, 256);
+            Tensor channelGamma = gamma.rows(0, 16);
+            Tensor channelBeta = beta.rows(0, 16);
+            Tensor channelGradGamma = dGamma.rows(0, 16);
+            Tensor channelGradBeta = dBeta.rows(0, 16);
+            Tensor groupMean = mean.rows(0, 32);
+            Tensor groupRstd = rstd.rows(0, 32);
             Runnable[] ops = {
                 () -> b.add(x, y, out), () -> b.axpy(0.1f, x, out), () -> b.addBias(x, gamma, out),
                 () -> b.addBiasBackward(x, dGamma), () -> b.gelu(x, out), () -> b.geluBackward(x, y, out),
                 () -> b.silu(x, out), () -> b.siluBackward(x, y, out), () -> b.relu(x, out),
                 () -> b.layerNorm(x, gamma, beta, out, mean, rstd, 1e-5f),
                 () -> b.layerNormBackward(x, gamma, mean, rstd, y, out, dGamma, dBeta), () -> b.softmax(x, out),
-                () -> b.crossEntropy(x, targets, -1, out), () -> b.crossEntropyBackward(out, targets, -1, 1f, y)};
+                () -> b.crossEntropy(x, targets, -1, out), () -> b.crossEntropyBackward(out, targets, -1, 1f, y),
+                // GroupNorm on the same values read as [8, 16, 256] (a U-Net activation) in 4 groups
+                () -> b.groupNorm(image, 4, channelGamma, channelBeta, imageOut, groupMean, groupRstd, 1e-5f),
+                () -> b.groupNormBackward(image, 4, channelGamma, groupMean, groupRstd, imageGrad, imageOut,
+                        channelGradGamma, channelGradBeta)};
             long deadline = System.nanoTime() + WARM_UP_LIMIT_NANOS;
             for (int round = 0; ; round++) {
                 long worst = 0;

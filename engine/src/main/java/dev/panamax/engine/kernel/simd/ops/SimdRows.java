@@ -21,6 +21,14 @@ final class SimdRows {
         return FloatVector.fromMemorySegment(S, m, i * Float.BYTES, ORDER, mask);
     }
 
+    static FloatVector load(MemorySegment m, long i) {
+        return FloatVector.fromMemorySegment(S, m, i * Float.BYTES, ORDER);
+    }
+
+    static void store(FloatVector v, MemorySegment m, long i) {
+        v.intoMemorySegment(m, i * Float.BYTES, ORDER);
+    }
+
     static void store(FloatVector v, MemorySegment m, long i, VectorMask<Float> mask) {
         v.intoMemorySegment(m, i * Float.BYTES, ORDER, mask);
     }
@@ -37,7 +45,11 @@ final class SimdRows {
     /** Σ x[row + c] for c in [0, cols). */
     static float sum(MemorySegment x, long row, int cols) {
         FloatVector acc = FloatVector.zero(S);
-        for (int c = 0; c < cols; c += V) {
+        int c = 0;
+        for (int full = S.loopBound(cols); c < full; c += V) {    // unmasked: masked AVX2 loads are slow
+            acc = acc.add(load(x, row + c));
+        }
+        if (c < cols) {
             acc = acc.add(load(x, row + c, S.indexInRange(c, cols)));
         }
         return sumLanes(acc);
@@ -46,7 +58,11 @@ final class SimdRows {
     /** Σ (x[row + c] − mean). */
     static float sumDeviations(MemorySegment x, long row, int cols, float mean) {
         FloatVector acc = FloatVector.zero(S);
-        for (int c = 0; c < cols; c += V) {
+        int c = 0;
+        for (int full = S.loopBound(cols); c < full; c += V) {
+            acc = acc.add(load(x, row + c).sub(mean));
+        }
+        if (c < cols) {
             VectorMask<Float> m = S.indexInRange(c, cols);
             acc = acc.add(load(x, row + c, m).sub(mean).blend(0f, m.not()));
         }
@@ -56,7 +72,12 @@ final class SimdRows {
     /** Σ (x[row + c] − mean)². */
     static float sumSquaredDeviations(MemorySegment x, long row, int cols, float mean) {
         FloatVector acc = FloatVector.zero(S);
-        for (int c = 0; c < cols; c += V) {
+        int c = 0;
+        for (int full = S.loopBound(cols); c < full; c += V) {
+            FloatVector d = load(x, row + c).sub(mean);
+            acc = d.fma(d, acc);
+        }
+        if (c < cols) {
             VectorMask<Float> m = S.indexInRange(c, cols);
             FloatVector d = load(x, row + c, m).sub(mean).blend(0f, m.not());
             acc = d.fma(d, acc);
