@@ -1,6 +1,10 @@
 package dev.panamax.models.cli;
 
 import dev.panamax.models.gpt.GptCheckpoint;
+import dev.panamax.models.gpt.GptConfig;
+import dev.panamax.models.gpt.HuggingFaceGpt2;
+import dev.panamax.models.gpt.tokenizer.Gpt2Tokenizer;
+import java.nio.file.Files;
 import dev.panamax.models.gpt.GptGenerator;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -13,15 +17,20 @@ import picocli.CommandLine.ParentCommand;
 /** {@code panamax gpt generate}: continues a prompt with a trained checkpoint, streaming the text. */
 @Command(name = "generate", sortOptions = false, mixinStandardHelpOptions = true,
         description = {"Continue a prompt with a checkpoint from 'panamax gpt train' (a run folder or a checkpoint",
-            "folder), streaming tokens as they are sampled; then report prefill and decode tokens/s."})
+            "folder) or a Hugging Face GPT-2 (--hf-dir), streaming tokens as they are sampled; then report",
+            "prefill and decode tokens/s."})
 final class GptGenerateCommand implements Callable<Integer> {
 
     @ParentCommand
     GptCommand gpt;
 
-    @Option(names = "--checkpoint", required = true, paramLabel = "DIR",
+    @Option(names = "--checkpoint", paramLabel = "DIR",
             description = "A run folder (uses best/, else checkpoint/) or a checkpoint folder.")
     Path checkpoint;
+
+    @Option(names = "--hf-dir", paramLabel = "DIR", description = {"Instead of --checkpoint: a Hugging Face GPT-2 "
+            + "folder you supplied,", "with model.safetensors, config.json, vocab.json and merges.txt."})
+    Path huggingFaceDir;
 
     @Option(names = "--prompt", defaultValue = "\n", description = "The text to continue (default: a newline).")
     String prompt;
@@ -44,7 +53,11 @@ final class GptGenerateCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         GptGenerator.Settings settings = new GptGenerator.Settings(maxTokens, temperature, topK, topP, seed, true);
-        GptCheckpoint.Loaded loaded = GptCheckpoint.load(checkpoint);
+        if ((checkpoint == null) == (huggingFaceDir == null)) {
+            throw new IllegalArgumentException("give either --checkpoint DIR (a model trained by 'panamax gpt train') "
+                    + "or --hf-dir DIR (a Hugging Face GPT-2 folder), " + (checkpoint == null ? "not neither" : "not both"));
+        }
+        GptCheckpoint.Loaded loaded = checkpoint != null ? GptCheckpoint.load(checkpoint) : loadHuggingFace(huggingFaceDir);
         PrintStream out = System.out;
         try (var model = loaded.model();
              GptGenerator generator = new GptGenerator(model, loaded.tokenizer(), gpt.backend())) {
@@ -68,6 +81,17 @@ final class GptGenerateCommand implements Callable<Integer> {
                     result.endOfText() ? "; stopped at end of text" : "");
         }
         return 0;
+    }
+
+    /** GPT-2 from Hugging Face's files: weights and shape, and the tokenizer of the same model. */
+    private static GptCheckpoint.Loaded loadHuggingFace(Path dir) {
+        if (!Files.isDirectory(dir)) {
+            throw new IllegalArgumentException("--hf-dir: " + dir + " is not a folder");
+        }
+        Gpt2Tokenizer tokenizer = Gpt2Tokenizer.load(dir);
+        GptConfig config = HuggingFaceGpt2.config(dir.resolve("config.json"));
+        return new GptCheckpoint.Loaded(HuggingFaceGpt2.loadWeights(dir.resolve("model.safetensors"), config),
+                tokenizer, dir);
     }
 
     private static String rate(double perSecond) {

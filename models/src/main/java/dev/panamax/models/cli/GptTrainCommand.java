@@ -8,7 +8,8 @@ import dev.panamax.models.gpt.GptModel;
 import dev.panamax.models.gpt.GptTrainer;
 import dev.panamax.models.gpt.TokenDataset;
 import dev.panamax.models.gpt.TrainingSettings;
-import dev.panamax.models.gpt.tokenizer.CharTokenizer;
+import dev.panamax.models.gpt.tokenizer.Tokenizer;
+import dev.panamax.models.gpt.tokenizer.Tokenizers;
 import dev.panamax.models.training.ProgressBar;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -23,12 +24,12 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
 
 /**
- * {@code panamax gpt train}: nanoGPT's {@code train.py} on a text file with a character tokenizer. Defaults are
+ * {@code panamax gpt train}: nanoGPT's {@code train.py} on a text file, with a character or BPE tokenizer. Defaults are
  * nanoGPT's shakespeare_char CPU recipe (batch 12, lr 1e-3 cosine to 1e-4, β₂ 0.99, no dropout for the small
  * preset).
  */
 @Command(name = "train", sortOptions = false, mixinStandardHelpOptions = true,
-        description = {"Train a GPT on a text file (character tokenizer). Writes into runs/<name>/ (or --out):",
+        description = {"Train a GPT on a text file (character or byte-level BPE tokens). Writes into runs/<name>/ (or --out):",
             "checkpoint/ (latest, resumable), best/ (lowest val loss), metrics.csv and loss.png."})
 final class GptTrainCommand implements Callable<Integer> {
 
@@ -42,6 +43,11 @@ final class GptTrainCommand implements Callable<Integer> {
             description = "Model shape: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).",
             completionCandidates = Presets.class)
     String preset;
+
+    @Option(names = "--tokenizer", defaultValue = "char", paramLabel = "SPEC",
+            description = "char (one token per character) or bpe:N (byte-level BPE trained on the text to N ids) "
+                    + "(default: ${DEFAULT-VALUE}).")
+    String tokenizerSpec;
 
     @Option(names = "--max-iters", description = "Optimizer steps (default: 2000; with --resume, the saved count).")
     Integer maxIters;
@@ -121,7 +127,7 @@ final class GptTrainCommand implements Callable<Integer> {
             console.printf(Locale.ROOT, "resuming %s at step %d of %d%n", runDir, trainer.step(),
                     trainer.settings().maxIters());
         } else {
-            CharTokenizer tokenizer = CharTokenizer.fromCorpus(corpus);
+            Tokenizer tokenizer = Tokenizers.forTraining(tokenizerSpec, corpus);
             GptConfig config = GptConfig.preset(preset, tokenizer.vocabSize());
             if (blockSize != null) {
                 config = config.withBlockSize(blockSize);
@@ -136,8 +142,8 @@ final class GptTrainCommand implements Callable<Integer> {
                     config.blockSize(), text.toString());
             model = new GptModel(config, seed);
             trainer = new GptTrainer(model, tokenizer, data, settings, backend, runDir);
-            console.printf(Locale.ROOT, "%s: %,d characters, vocabulary of %d; train %,d / val %,d tokens%n", text,
-                    corpus.length(), tokenizer.vocabSize(), data.trainTokens(), data.valTokens());
+            console.printf(Locale.ROOT, "%s: %,d characters, %s vocabulary of %d; train %,d / val %,d tokens%n", text,
+                    corpus.length(), tokenizer.kind(), tokenizer.vocabSize(), data.trainTokens(), data.valTokens());
         }
         GptConfig config = trainer.model().config();
         TrainingSettings s = trainer.settings();

@@ -48,6 +48,85 @@ class GptCommandTest {
     }
 
     @Test
+    void trainsWithABpeTokenizerSavedInTheCheckpoint() throws IOException {
+        Path text = dir.resolve("text.txt");
+        Files.writeString(text, "the cat sat on the mat; the cat ate the rat. ".repeat(30));
+        Path run = dir.resolve("bpe");
+        Cli train = Cli.run("--threads", "1", "gpt", "train", "--text", text.toString(), "--preset", "tiny",
+                "--tokenizer", "bpe:300", "--block-size", "8", "--batch-size", "2", "--max-iters", "2",
+                "--eval-interval", "2", "--eval-iters", "1", "--warmup-iters", "1", "--out", run.toString());
+        assertEquals(0, train.exit(), train.err() + train.out());
+        // at most 300 ids: training stops early once no pair of tokens occurs twice
+        assertTrue(train.out().matches("(?s).*bpe vocabulary of 2[6-9]\\d;.*|(?s).*bpe vocabulary of 300;.*"), train.out());
+        Cli generate = Cli.run("gpt", "generate", "--checkpoint", run.toString(), "--prompt", "the cat",
+                "--max-tokens", "4", "--seed", "1");
+        assertEquals(0, generate.exit(), generate.err());
+        // "the cat" is fewer tokens than its 7 characters once merged
+        java.util.regex.Matcher prefill = java.util.regex.Pattern.compile("prefill (\\d+) tokens").matcher(generate.out());
+        assertTrue(generate.out().startsWith("the cat") && prefill.find() && Integer.parseInt(prefill.group(1)) < 7,
+                generate.out());
+        Cli bad = Cli.run("gpt", "train", "--text", text.toString(), "--tokenizer", "bpe:lots");
+        assertTrue(bad.exit() == 2 && bad.err().contains("bpe:lots"), bad.err());
+    }
+
+    @Test
+    void generatesFromAHuggingFaceGpt2Folder() throws IOException {
+        // A tiny GPT-2 in Hugging Face's files: config.json, model.safetensors (Conv1D weights [in, out]) and the
+        // trimmed real vocab.json/merges.txt of the tokenizer tests. Only the token rows the trimmed vocabulary
+        // spells are non-zero, so greedy decoding picks a token it can print.
+        Path hf = dir.resolve("gpt2-tiny");
+        Files.createDirectories(hf);
+        Path vocab = Path.of("src/test/resources/dev/panamax/models/gpt/tokenizer/gpt2-subset");
+        Files.copy(vocab.resolve("vocab.json"), hf.resolve("vocab.json"));
+        Files.copy(vocab.resolve("merges.txt"), hf.resolve("merges.txt"));
+        Files.writeString(hf.resolve("config.json"),
+                "{\"n_positions\": 16, \"n_layer\": 1, \"n_head\": 2, \"n_embd\": 8, \"vocab_size\": 50257}");
+        java.util.Set<Integer> known = new java.util.HashSet<>();
+        java.util.regex.Matcher ids = java.util.regex.Pattern.compile(":\\s*(\\d+)")
+                .matcher(Files.readString(hf.resolve("vocab.json")));
+        while (ids.find()) {
+            known.add(Integer.parseInt(ids.group(1)));
+        }
+        var config = dev.panamax.models.gpt.HuggingFaceGpt2.config(hf.resolve("config.json"));
+        try (var model = new dev.panamax.models.gpt.GptModel(config, 5);
+             java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofShared()) {
+            java.util.Map<String, dev.panamax.engine.Tensor> tensors = new java.util.LinkedHashMap<>();
+            for (var p : model.parameters()) {
+                float[] v = p.value().toArray();
+                int[] shape = p.value().shape();
+                if (p.name().equals("wte.weight")) {
+                    for (int row = 0; row < shape[0]; row++) {
+                        if (!known.contains(row)) {
+                            java.util.Arrays.fill(v, row * shape[1], (row + 1) * shape[1], 0f);
+                        }
+                    }
+                }
+                if (p.name().matches("h\\.\\d+\\.(attn\\.c_attn|attn\\.c_proj|mlp\\.c_fc|mlp\\.c_proj)\\.weight")) {
+                    float[] t = new float[v.length];
+                    for (int i = 0; i < shape[0]; i++) {
+                        for (int j = 0; j < shape[1]; j++) {
+                            t[j * shape[0] + i] = v[i * shape[1] + j];
+                        }
+                    }
+                    tensors.put(p.name(), dev.panamax.engine.Tensor.of(arena, t, shape[1], shape[0]));
+                } else {
+                    tensors.put(p.name(), dev.panamax.engine.Tensor.of(arena, v, shape));
+                }
+            }
+            dev.panamax.engine.io.SafeTensors.write(hf.resolve("model.safetensors"), tensors, java.util.Map.of());
+        }
+        Cli generate = Cli.run("gpt", "generate", "--hf-dir", hf.toString(), "--prompt", "Hello world",
+                "--max-tokens", "2", "--top-k", "1");
+        assertEquals(0, generate.exit(), generate.err());
+        assertTrue(generate.out().startsWith("Hello world") && generate.out().contains("prefill 2 tokens"),
+                generate.out());
+        Cli both = Cli.run("gpt", "generate", "--hf-dir", hf.toString(), "--checkpoint", hf.toString());
+        assertTrue(both.exit() == 2 && both.err().contains("not both"), both.err());
+        Cli neither = Cli.run("gpt", "generate", "--prompt", "x");
+        assertTrue(neither.exit() == 2 && neither.err().contains("not neither"), neither.err());
+    }
+
+    @Test
     void badInputIsOneClearLine() throws IOException {
         Path tiny = dir.resolve("tiny.txt");
         Files.writeString(tiny, "abc");
