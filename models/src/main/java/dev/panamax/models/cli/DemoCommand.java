@@ -32,10 +32,12 @@ import picocli.CommandLine.ParentCommand;
  * that shows overfitting and how L2 regularization tames it. Then classification of water against normal types:
  * logistic regression with its decision boundary, and the generative models beside it. Last, the engine itself:
  * matrices multiplied by the scalar reference and the chosen backend, checked against each other, with the
- * speed-up (a quick look; the JMH numbers come from {@code ./panamax bench}).
+ * speed-up (a quick look; the JMH numbers come from {@code ./panamax bench}). Then a small GPT learns a generated
+ * language of sums, and a tiny diffusion model learns to draw shapes from noise, leaving a PNG to open.
  */
 @Command(name = "demo", description = {"The course's regression and classification lessons on the embedded data,",
-    "a GEMM comparison of the scalar reference and the SIMD backend, and a small GPT learning sums."})
+    "a GEMM comparison of the scalar reference and the SIMD backend, a small GPT learning sums,",
+    "and a tiny diffusion model drawing shapes."})
 final class DemoCommand implements Callable<Integer> {
 
     @ParentCommand
