@@ -78,8 +78,10 @@ final class DemoCommand implements Callable<Integer> {
             GptDemo.run(gptIters, backend, out.resolve("gpt"), System.out);
         }
         System.out.println();
-        System.out.println("5. Diffusion (course ch. 8): a tiny U-Net learns to draw shapes from noise; open "
-                + DiffusionDemo.run(parent, out.resolve("diffusion"), 25));
+        System.out.println("5. Diffusion (course ch. 8): a tiny U-Net learns to draw shapes from noise");
+        System.out.println();
+        System.out.println("  open " + DiffusionDemo.run(parent, out.resolve("diffusion"), 25)
+                + " (one row per shape class, generated from pure noise)");
         return 0;
     }
 
