@@ -42,9 +42,9 @@ import org.openjdk.jmh.annotations.Warmup;
  *
  * <p>The {@code cuda} rows (threads=1, a usable GPU; otherwise they fail in {@link #setUp()} with the reason) run
  * both workloads on the CUDA backend, each call between two CUDA events ({@link GpuTime}, secondary metric
- * {@code gpuMsPerCall}). The interval covers the host work inside a call too (drawing the batch and its noise,
- * the optimizer and EMA updates, which run on the host; for sampling, the returned images), so it is close to
- * the wall-clock score.
+ * {@code gpuMsPerCall}). The interval covers the host work inside a call too (drawing and uploading the batch
+ * and its noise, the AdamW update, which runs on the host; for sampling, downloading the images), so it is close
+ * to the wall-clock score.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
