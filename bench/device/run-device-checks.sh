@@ -58,6 +58,10 @@ else
         && JAVA_HOME=$(dirname "$(dirname "$java")") timeout 120 mvn -o -q -pl engine test-compile \
             dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile="$OUT/engine.cp" >> "$OUT/build.txt" 2>&1 \
         || { log "build failed: see build.txt"; tail -20 "$OUT/build.txt"; exit 1; }
+    # The JUnit launcher (RunCudaTests' API) is not a test dependency: take the one matching the platform engine.
+    platform=$(tr ':' '\n' < "$OUT/engine.cp" | grep -m 1 '/junit-platform-engine-[^/]*\.jar$')
+    launcher=${platform//junit-platform-engine/junit-platform-launcher}
+    [ -f "$launcher" ] && printf ':%s' "$launcher" >> "$OUT/engine.cp" || log "no JUnit launcher next to $platform"
     mkdir -p "$OUT/runner"
     "$(dirname "$java")/javac" -d "$OUT/runner" -cp "$(cat "$OUT/engine.cp")" bench/device/RunCudaTests.java
     cp="engine/target/classes:engine/target/test-classes:models/target/classes:bench/target/classes:$OUT/runner:$(cat "$OUT/engine.cp"):$(cat bench/target/classpath.txt)"
