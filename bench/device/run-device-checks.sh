@@ -94,8 +94,11 @@ jmh() {   # name, timeout, JMH arguments... (iterations: ${iterations[@]})
 }
 jmh gemm-cuda 150 GemmBenchmark -p backend=cuda -p threads=1 -p shape=4096,2048,1024,768x128x512,1x768x2304
 jmh gemm-simd 90 GemmBenchmark -p backend=simd -p threads="$cores" -p shape=1024,2048
-jmh attention 120 AttentionBenchmark -p impl=cuda,fused -p threads=1,"$cores"
-jmh conv 120 Conv2dBenchmark -p backend=cuda,simd -p threads=1,"$cores"
+# cuda on threads=1, the CPU next to it on all cores only (single-core CPU rows would only cost time here)
+jmh attention-cuda 60 AttentionBenchmark -p impl=cuda -p threads=1
+jmh attention-fused 60 AttentionBenchmark -p impl=fused -p threads="$cores"
+jmh conv-cuda 70 Conv2dBenchmark -p backend=cuda -p threads=1
+jmh conv-simd 70 Conv2dBenchmark -p backend=simd -p threads="$cores"
 
 # ---------------------------------------------------------------- PyTorch references
 if within 120; then
