@@ -170,6 +170,55 @@ extern "C" __global__ void pm_concat_channels_backward(const float* dOut, float*
     }
 }
 
+// out[b, j, i] = x[b, i, j] for batch matrices of rows × cols. Block (32, 8) moves one 32×32 tile through shared
+// memory, so that both the reads (along a row of x) and the writes (along a row of out) are coalesced; the row
+// padding (33) puts the tile's column reads in 32 different banks. Grid (column tiles, row tiles, batch), with y
+// and z capped at 65535 and looped over.
+#define TRANSPOSE_TILE 32
+#define TRANSPOSE_ROWS 8
+
+extern "C" __global__ void pm_transpose(const float* x, float* out, int batch, int rows, int cols) {
+    __shared__ float tile[TRANSPOSE_TILE][TRANSPOSE_TILE + 1];
+    int rowTiles = (rows + TRANSPOSE_TILE - 1) / TRANSPOSE_TILE;
+    long plane = (long)rows * cols;
+    int col0 = blockIdx.x * TRANSPOSE_TILE;
+    // The loop bounds depend on the block only, so every thread reaches the same __syncthreads.
+    for (int b = blockIdx.z; b < batch; b += gridDim.z) {
+        const float* in = x + b * plane;
+        float* to = out + b * plane;
+        for (int rowTile = blockIdx.y; rowTile < rowTiles; rowTile += gridDim.y) {
+            int row0 = rowTile * TRANSPOSE_TILE;
+            for (int k = threadIdx.y; k < TRANSPOSE_TILE; k += TRANSPOSE_ROWS) {
+                int i = row0 + k, j = col0 + threadIdx.x;
+                if (i < rows && j < cols) tile[k][threadIdx.x] = in[(long)i * cols + j];
+            }
+            __syncthreads();
+            for (int k = threadIdx.y; k < TRANSPOSE_TILE; k += TRANSPOSE_ROWS) {
+                int j = col0 + k, i = row0 + threadIdx.x;
+                if (j < cols && i < rows) to[(long)j * rows + i] = tile[threadIdx.x][k];
+            }
+            __syncthreads();  // the tile is refilled by the next iteration
+        }
+    }
+}
+
+// out[p, s] = x[p, s] + bias[p] for planes (= N·C) of spatial values.
+extern "C" __global__ void pm_add_channel_bias(const float* x, const float* bias, float* out, int planes,
+                                               int spatial) {
+    GRID_STRIDE(i, (long)planes * spatial) out[i] = x[i] + bias[i / spatial];
+}
+
+// dBias[p] += Σ_s dOut[p, s], summed in double: one block per plane (grid x = planes), a fixed-order block
+// reduction, so the result is the same on every run (no atomics).
+extern "C" __global__ void pm_add_channel_bias_backward(const float* dOut, float* dBias, int spatial) {
+    __shared__ double scratch[32];
+    const float* plane = dOut + (long)blockIdx.x * spatial;
+    double sum = 0.0;
+    for (int s = threadIdx.x; s < spatial; s += blockDim.x) sum += plane[s];
+    sum = blockSumD(sum, scratch);
+    if (threadIdx.x == 0) dBias[blockIdx.x] = (float)(dBias[blockIdx.x] + sum);
+}
+
 // Copies kNew and vNew, (heads, nq, d), into rows [cached, cached + nq) of the caches (heads, maxT, d).
 extern "C" __global__ void pm_kv_append(const float* kNew, const float* vNew, float* kCache, float* vCache,
                                         int heads, int nq, int cached, int maxT, int d) {

@@ -39,6 +39,12 @@ import org.openjdk.jmh.annotations.Warmup;
  * ({@link DiffusionReport} runs both and prints the table). The images are the synthetic shapes at 28×28 with their
  * 4 classes (the recipe's 10 digit classes only add 6 rows to the label table): a step costs the same whatever
  * the pixels show.
+ *
+ * <p>The {@code cuda} rows (threads=1, a usable GPU; otherwise they fail in {@link #setUp()} with the reason) run
+ * both workloads on the CUDA backend, each call between two CUDA events ({@link GpuTime}, secondary metric
+ * {@code gpuMsPerCall}). The interval covers the host work inside a call too (drawing and uploading the batch
+ * and its noise, the AdamW update, which runs on the host; for sampling, downloading the images), so it is close
+ * to the wall-clock score.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -52,7 +58,7 @@ public class DiffusionStepBenchmark {
     public static final int TRAIN_BATCH = 32;
     public static final int SAMPLE_BATCH = 64;
 
-    @Param({"simd"})
+    @Param({"simd", "cuda"})
     public String backend;
 
     @Param({"1", "2"})
@@ -63,6 +69,10 @@ public class DiffusionStepBenchmark {
     private Sampler sampler;
     private int[] labels;
     private long seed;
+    /** Set for the cuda rows: their calls are timed with CUDA events ({@link GpuTime}). */
+    private dev.panamax.engine.cuda.CudaBackend cuda;
+    private double loss;
+    private float[] images;
 
     /** Forward + backward (2× forward) FLOPs of one training step at batch 32. */
     public static double trainStepFlops(long flopsPerImage) {
@@ -76,11 +86,14 @@ public class DiffusionStepBenchmark {
 
     @Setup(Level.Trial)
     public void setUp() {
-        pool = new WorkerPool(threads);
         Backend b = switch (backend) {
-            case "simd" -> new SimdBackend(pool);
+            case "simd" -> {
+                pool = new WorkerPool(threads);
+                yield new SimdBackend(pool);
+            }
             case "scalar" -> new ScalarBackend();
-            default -> throw new IllegalArgumentException("backend '" + backend + "': expected simd or scalar");
+            case GemmBenchmark.CUDA -> cuda = GpuTime.cudaBackend(threads);
+            default -> throw new IllegalArgumentException("backend '" + backend + "': expected simd, scalar or cuda");
         };
         ShapesDataset data = new ShapesDataset(4096, SIDE, 1);
         UNetConfig model = new UNetConfig(1, SIDE, SIDE, DiffusionRecipe.BASE_CHANNELS,
@@ -97,16 +110,20 @@ public class DiffusionStepBenchmark {
     @TearDown(Level.Trial)
     public void tearDown() {
         trainer.close();
-        pool.close();
+        if (pool != null) {
+            pool.close();
+        }
     }
 
     @Benchmark
-    public double trainStep() {
-        return trainer.step();
+    public double trainStep(GpuTime gpu) {
+        gpu.run(cuda, () -> loss = trainer.step());
+        return loss;
     }
 
     @Benchmark
-    public float[] sampleStep() {
-        return sampler.sample(Sampler.Method.DDIM, labels, 1f, 1, seed++, null);
+    public float[] sampleStep(GpuTime gpu) {
+        gpu.run(cuda, () -> images = sampler.sample(Sampler.Method.DDIM, labels, 1f, 1, seed++, null));
+        return images;
     }
 }

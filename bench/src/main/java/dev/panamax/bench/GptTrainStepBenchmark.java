@@ -31,6 +31,12 @@ import org.openjdk.jmh.annotations.Warmup;
  * <p>Figures derived from the time per step t: tokens/s = B·T / t, and MFU = {@link #modelFlops} / t divided by
  * the FMA peak {@link PeakFlopsBenchmark} measures in the same run (6 FLOPs per weight per token plus attention,
  * {@link GptConfig#trainingFlops}).
+ *
+ * <p>The {@code cuda} rows (threads=1, a usable GPU; otherwise they fail in {@link #setUp()} with the reason) run
+ * the same step on the CUDA backend, between two CUDA events ({@link GpuTime}, secondary metric
+ * {@code gpuMsPerCall}). The event interval spans the whole step, including the host work inside it (reading the
+ * loss, and the AdamW update, which runs on the host and moves parameters and gradients across each step), so
+ * there it is close to the wall-clock score: the gap between the two is the host time before the first kernel.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -44,17 +50,23 @@ public class GptTrainStepBenchmark {
     @Param({"shakespeare-char-small", "gpt2"})
     public String config;
 
+    @Param({"simd", "cuda"})
+    public String backend;
+
     @Param({"1", "2"})
     public int threads;
 
     private WorkerPool pool;
-    private Backend backend;
+    private Backend compute;
+    /** Set for the cuda rows: their steps are timed with CUDA events ({@link GpuTime}). */
+    private dev.panamax.engine.cuda.CudaBackend cuda;
     private GptModel model;
     private AdamW adam;
     private int batch;
     private int time;
     private int[] inputs;
     private int[] targets;
+    private float loss;
 
     /** nanoGPT's batch for the small config, llm.c's for GPT-2 small. */
     public static int batchSize(String config) {
@@ -69,8 +81,14 @@ public class GptTrainStepBenchmark {
 
     @Setup(Level.Trial)
     public void setUp() {
-        pool = new WorkerPool(threads);
-        backend = new SimdBackend(pool);
+        compute = switch (backend) {
+            case "simd" -> {
+                pool = new WorkerPool(threads);
+                yield new SimdBackend(pool);
+            }
+            case GemmBenchmark.CUDA -> cuda = GpuTime.cudaBackend(threads);
+            default -> throw new IllegalArgumentException("backend '" + backend + "': expected simd or cuda");
+        };
         GptConfig c = GptConfig.preset(config, 65);
         model = new GptModel(c, 1);
         adam = new AdamW(6e-4, 0.9, 0.99, 1e-8, 0.1);
@@ -82,22 +100,27 @@ public class GptTrainStepBenchmark {
     }
 
     @Benchmark
-    public float step() {
-        float loss;
-        try (Tape tape = new Tape(backend)) {
+    public float step(GpuTime gpu) {
+        gpu.run(cuda, this::trainOnce);
+        return loss;
+    }
+
+    private void trainOnce() {
+        try (Tape tape = new Tape(compute)) {
             var l = model.loss(tape, inputs, targets, batch, time, 0f, 0);
             tape.backward(l);
             loss = l.item();
         }
         adam.step(model.parameters());
         adam.zeroGrad(model.parameters());
-        return loss;
     }
 
     @TearDown(Level.Trial)
     public void tearDown() {
         adam.close();
         model.close();
-        pool.close();
+        if (pool != null) {
+            pool.close();
+        }
     }
 }

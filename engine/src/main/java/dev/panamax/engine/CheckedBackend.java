@@ -454,7 +454,7 @@ public abstract class CheckedBackend implements Backend {
         }
         int rows = x.dim(-2);
         int cols = x.dim(-1);
-        transposeKernel(x.segment(), out.segment(), (int) (x.size() / ((long) rows * cols)), rows, cols);
+        transposeKernel(memoryOf(x), memoryOf(out), (int) (x.size() / ((long) rows * cols)), rows, cols);
     }
 
     /** Checks a per-(sample, channel) bias and returns {N·C, spatial}. */
@@ -475,12 +475,12 @@ public abstract class CheckedBackend implements Backend {
     public final void addChannelBias(Tensor x, Tensor bias, Tensor out) {
         OpShape.same("addChannelBias", X_OUT, x, out);
         int[] d = channelBiasDims("addChannelBias", x, "x", bias, "bias");
-        addChannelBiasKernel(x.segment(), bias.segment(), out.segment(), d[0], d[1]);
+        addChannelBiasKernel(memoryOf(x), memoryOf(bias), memoryOf(out), d[0], d[1]);
     }
 
     @Override
     public final void addChannelBiasBackward(Tensor dOut, Tensor dBias) {
         int[] d = channelBiasDims("addChannelBiasBackward", dOut, "dOut", dBias, "dBias");
-        addChannelBiasBackwardKernel(dOut.segment(), dBias.segment(), d[0], d[1]);
+        addChannelBiasBackwardKernel(memoryOf(dOut), memoryOf(dBias), d[0], d[1]);
     }
 }

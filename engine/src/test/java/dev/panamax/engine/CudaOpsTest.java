@@ -1,5 +1,6 @@
 package dev.panamax.engine;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -13,9 +14,10 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * The CUDA elementwise, activation, normalization, softmax, loss and data-movement kernels and AdamW against the
- * scalar reference over the row and column counts of {@link OpsTest}, and the residency rules (host writes reach
- * the device, device results reach the host, views, arenas closing). Skipped without a GPU.
+ * The CUDA elementwise, activation, normalization, softmax, loss and data-movement kernels (transpose and the
+ * per-channel bias included) and AdamW against the scalar reference over the row and column counts of
+ * {@link OpsTest}, and the residency rules (host writes reach the device, device results reach the host, views,
+ * arenas closing). Skipped without a GPU.
  */
 class CudaOpsTest {
 
@@ -204,6 +206,43 @@ class CudaOpsTest {
         Tensor out = random(6, 2, 7, 5, 5);
         same("concatChannels", (k, t) -> k.concatChannels(t[0], t[1], t[2]), a, b, out);
         same("concatChannelsBackward", (k, t) -> k.concatChannelsBackward(t[0], t[1], t[2]), out, a, b);
+    }
+
+    @Test
+    void transposeMovesEveryElementExactly() {
+        // Ragged tiles (1, 31, 33, 65), several tiles per matrix, rank 4, and the grid's y and z limits (65535 row
+        // tiles, 65535 matrices) that the kernel loops over.
+        int[][] shapes = {{1, 1}, {3, 1, 7}, {2, 33, 65}, {5, 31, 32}, {1, 100, 257}, {2, 3, 40, 33}, {70_000, 1, 2},
+            {1, 2_100_000, 1}};
+        long seed = 2000;
+        for (int[] shape : shapes) {
+            int[] swapped = shape.clone();
+            swapped[shape.length - 1] = shape[shape.length - 2];
+            swapped[shape.length - 2] = shape[shape.length - 1];
+            Tensor x = random(seed++, shape);
+            Tensor want = Tensor.zeros(arena, swapped);
+            Tensor got = random(seed++, swapped);
+            SCALAR.transpose(x, want);
+            cuda.transpose(x, got);
+            assertArrayEquals(want.toArray(), got.toArray(), "transpose " + java.util.Arrays.toString(shape));
+        }
+    }
+
+    @Test
+    void channelBiasAndItsGradient() {
+        // [N, C, ...]: one bias per sample and channel; spatial 1 (rank 2 and 1×1 images), odd and image sizes.
+        int[][] shapes = {{1, 1}, {4, 5}, {3, 4, 1, 1}, {2, 3, 5, 7}, {1, 2, 1000}, {2, 16, 28, 28}, {1, 3, 33, 17}};
+        long seed = 3000;
+        for (int[] shape : shapes) {
+            String at = java.util.Arrays.toString(shape);
+            Tensor x = random(seed++, shape);
+            Tensor bias = random(seed++, shape[0], shape[1]);
+            Tensor out = random(seed++, shape);
+            same("addChannelBias " + at, (k, t) -> k.addChannelBias(t[0], t[1], t[2]), x, bias, out);
+            same("in place addChannelBias " + at, (k, t) -> k.addChannelBias(t[0], t[1], t[0]), x, bias);
+            // The backward accumulates into a non-zero dBias.
+            same("addChannelBiasBackward " + at, (k, t) -> k.addChannelBiasBackward(t[0], t[1]), x, bias);
+        }
     }
 
     @Test

@@ -647,6 +647,39 @@ public final class CudaBackend extends CheckedBackend {
                 .i32(dInput.dim(2)).i32(dInput.dim(3)).launch();
     }
 
+    // ---------------------------------------------------------------- transpose and per-channel bias
+
+    @Override
+    protected void transposeKernel(MemorySegment x, MemorySegment out, int batch, int rows, int cols) {
+        if (batch == 0 || rows == 0 || cols == 0) {
+            return;
+        }
+        CUdeviceptr px = in(x);
+        // 32×32 tiles, block (32, 8); the kernel loops over row tiles and matrices beyond the y/z grid limits.
+        long rowTiles = (rows + 31L) / 32;
+        kernel(CudaKernel.TRANSPOSE).grid((cols + 31L) / 32, Math.min(rowTiles, 65535), Math.min(batch, 65535))
+                .block(32, 8).ptr(px).ptr(out(out)).i32(batch).i32(rows).i32(cols).launch();
+    }
+
+    @Override
+    protected void addChannelBiasKernel(MemorySegment x, MemorySegment bias, MemorySegment out, int planes,
+                                        int spatial) {
+        CUdeviceptr px = in(x);
+        CUdeviceptr pb = in(bias);
+        kernel(CudaKernel.ADD_CHANNEL_BIAS).elements((long) planes * spatial).ptr(px).ptr(pb).ptr(out(out))
+                .i32(planes).i32(spatial).launch();
+    }
+
+    @Override
+    protected void addChannelBiasBackwardKernel(MemorySegment dOut, MemorySegment dBias, int planes, int spatial) {
+        if (planes == 0) {
+            return;
+        }
+        CUdeviceptr pd = in(dOut);
+        kernel(CudaKernel.ADD_CHANNEL_BIAS_BACKWARD).grid(planes, 1, 1).ptr(pd).ptr(out(dBias)).i32(spatial)
+                .launch();
+    }
+
     // ---------------------------------------------------------------- optimizer
 
     /**

@@ -15,7 +15,8 @@ enum CudaKernel {
     SILU_BACKWARD("elementwise"), RELU("elementwise"), RELU_BACKWARD("elementwise"), EMBEDDING("elementwise"),
     EMBEDDING_BACKWARD("elementwise"), CONCAT_CHANNELS("elementwise"), CONCAT_CHANNELS_BACKWARD("elementwise"),
     KV_APPEND("elementwise"), UPSAMPLE2X("elementwise"), UPSAMPLE2X_BACKWARD("elementwise"),
-    AVGPOOL2X2("elementwise"), AVGPOOL2X2_BACKWARD("elementwise"), ADAM("elementwise"),
+    AVGPOOL2X2("elementwise"), AVGPOOL2X2_BACKWARD("elementwise"), ADAM("elementwise"), TRANSPOSE("elementwise"),
+    ADD_CHANNEL_BIAS("elementwise"), ADD_CHANNEL_BIAS_BACKWARD("elementwise"),
     // norms.cu
     LAYERNORM("norms"), NORM_BACKWARD_INPUT("norms"), NORM_BACKWARD_PARAMS("norms"), RMSNORM("norms"),
     GROUPNORM("norms"), GROUPNORM_BACKWARD_INPUT("norms"), GROUPNORM_BACKWARD_PARAMS("norms"),
