@@ -8,7 +8,7 @@ import picocli.CommandLine.ParentCommand;
 @Command(name = "diffusion", mixinStandardHelpOptions = true,
         description = {"Denoising diffusion (DDPM): train a U-Net noise predictor on images, then generate new ones",
             "with the DDPM or DDIM sampler, optionally class-conditional with classifier-free guidance."},
-        subcommands = {DiffusionTrainCommand.class, DiffusionSampleCommand.class})
+        subcommands = {DiffusionTrainCommand.class, DiffusionSampleCommand.class, DiffusionEvalCommand.class})
 final class DiffusionCommand implements Runnable {
 
     @ParentCommand
@@ -19,6 +19,6 @@ final class DiffusionCommand implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "diffusion: name a subcommand: train or sample");
+        throw new CommandLine.ParameterException(spec.commandLine(), "diffusion: name a subcommand: train, sample or eval");
     }
 }

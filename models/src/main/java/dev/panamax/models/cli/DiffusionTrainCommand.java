@@ -9,6 +9,7 @@ import dev.panamax.models.diffusion.TrainingConfig;
 import dev.panamax.models.diffusion.UNet;
 import dev.panamax.models.diffusion.UNetConfig;
 import dev.panamax.models.diffusion.data.ImageDataset;
+import dev.panamax.models.diffusion.data.ImageFolderDataset;
 import dev.panamax.models.plot.ImageGrid;
 import dev.panamax.models.plot.LineChart;
 import dev.panamax.models.training.MetricsCsv;
@@ -43,12 +44,21 @@ final class DiffusionTrainCommand implements Callable<Integer> {
     @ParentCommand
     DiffusionCommand parent;
 
-    @Option(names = "--data", defaultValue = "shapes", paramLabel = "NAME",
-            description = "Dataset (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--data", defaultValue = DiffusionData.GLYPHS, paramLabel = "NAME|DIR",
+            description = {"glyphs (the recipe's digits, 28x28), shapes (synthetic, 16x16), or a folder of PNG/JPEG",
+                "images (loose: unconditional; one sub-folder per class: labelled) (default: ${DEFAULT-VALUE})."})
     String data;
 
-    @Option(names = "--image-size", paramLabel = "PX", description = "Image side (default: the dataset's).")
+    @Option(names = "--image-size", paramLabel = "PX",
+            description = "Image side (default: the dataset's; 28 for a folder).")
     Integer imageSize;
+
+    @Option(names = "--data-count", paramLabel = "N",
+            description = "Images to generate for glyphs or shapes (default: 60000 glyphs, 10000 shapes).")
+    Integer dataCount;
+
+    @Option(names = "--rgb", description = "Read a folder's images in colour (3 channels) instead of grayscale.")
+    boolean rgb;
 
     @Option(names = "--name", defaultValue = "diffusion", description = "Run name (default: ${DEFAULT-VALUE}).")
     String name;
@@ -149,7 +159,8 @@ final class DiffusionTrainCommand implements Callable<Integer> {
         if (sampleEvery < 0 || checkpointEvery < 0 || (maxSeconds != null && !(maxSeconds > 0))) {
             throw new IllegalArgumentException("--sample-every and --checkpoint-every must be >= 0 and --max-seconds > 0");
         }
-        ImageDataset dataset = DiffusionData.open(data, imageSize, seed);
+        ImageDataset dataset = DiffusionData.open(data, imageSize, dataCount, seed,
+                rgb ? ImageFolderDataset.Color.RGB : ImageFolderDataset.Color.GRAY);
         runDir = out.resolve(name);
         DiffusionTrainer trainer;
         if (resume) {

@@ -57,6 +57,7 @@ public final class Sampler {
     private final NoiseSchedule schedule;
     private final Backend backend;
     private int batch = DEFAULT_BATCH;
+    private java.util.function.LongConsumer progress = done -> { };
 
     public Sampler(UNet model, NoiseSchedule schedule, Backend backend) {
         if (model == null || schedule == null || backend == null) {
@@ -73,6 +74,18 @@ public final class Sampler {
             throw new IllegalArgumentException("Sampler.batch: must be >= 1, got " + images);
         }
         this.batch = images;
+        return this;
+    }
+
+    /**
+     * Reports progress: after every denoising step of a batch, {@code imageStepsDone} receives how many image-steps
+     * are done so far, out of count × steps (for a progress bar over a long evaluation).
+     */
+    public Sampler progress(java.util.function.LongConsumer imageStepsDone) {
+        if (imageStepsDone == null) {
+            throw new IllegalArgumentException("Sampler.progress: the listener must not be null");
+        }
+        this.progress = imageStepsDone;
         return this;
     }
 
@@ -128,6 +141,7 @@ public final class Sampler {
                 int previous = s == 0 ? -1 : taus[s - 1];
                 float[] eps = predictNoise(x, t, chunkLabels, guidance);
                 denoiseStep(method, x, eps, t, previous, randoms, size);
+                progress.accept((long) from * taus.length + (long) (to - from) * (taus.length - s));
                 if (trajectory != null) {
                     trajectory.record(from, x, size, taus.length, taus.length - s - 1);
                 }

@@ -15,7 +15,7 @@ class DiffusionCommandTest {
     @TempDir
     Path dir;
 
-    private static final String[] TINY = {"--image-size", "8", "--base-channels", "8", "--channel-mult", "1,2",
+    private static final String[] TINY = {"--data", "shapes", "--image-size", "8", "--base-channels", "8", "--channel-mult", "1,2",
         "--heads", "2", "--groups", "4", "--batch", "4", "--sample-every", "2", "--sample-steps", "2",
         "--checkpoint-every", "2", "--warmup", "1"};
 
@@ -71,10 +71,10 @@ class DiffusionCommandTest {
 
     @Test
     void badInputGivesOneClearLine() {
-        Cli unknownData = train("--data", "mnist");
+        Cli unknownData = Cli.run("diffusion", "train", "--out", dir.toString(), "--data", "mnist");
         assertEquals(2, unknownData.exit());
-        assertTrue(unknownData.err().contains("unknown dataset 'mnist'; available: shapes"), unknownData.err());
-        Cli badSize = Cli.run("diffusion", "train", "--out", dir.toString(), "--image-size", "12", "--channel-mult",
+        assertTrue(unknownData.err().contains("unknown dataset 'mnist'; available: glyphs ("), unknownData.err());
+        Cli badSize = Cli.run("diffusion", "train", "--data", "shapes", "--out", dir.toString(), "--image-size", "12", "--channel-mult",
                 "1,2,2,2", "--groups", "4", "--base-channels", "8");
         assertEquals(2, badSize.exit());
         assertTrue(badSize.err().contains("image size 12x12 is not divisible by 2^3 = 8"), badSize.err());
