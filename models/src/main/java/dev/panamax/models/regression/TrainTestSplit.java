@@ -31,7 +31,7 @@ public record TrainTestSplit(int[] train, int[] test) {
     }
 
     /** 0..n-1 in a seeded random order (Fisher–Yates). */
-    static int[] shuffled(int n, long seed) {
+    public static int[] shuffled(int n, long seed) {
         int[] order = new int[n];
         for (int i = 0; i < n; i++) {
             order[i] = i;

@@ -3,10 +3,10 @@ package dev.panamax.models.diffusion.eval;
 import dev.panamax.models.diffusion.data.GlyphDataset;
 import dev.panamax.models.diffusion.data.ImageBatches;
 import dev.panamax.models.diffusion.data.ImageDataset;
+import dev.panamax.models.regression.TrainTestSplit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.SplittableRandom;
 
 /**
  * How good a batch of generated images is, judged by a {@link GlyphClassifier}:
@@ -197,7 +197,7 @@ public record SampleEvaluation(int samples, List<String> classNames, int[] reque
         for (int c = 0; c < classes; c++) {
             byClass.add(new ArrayList<>());
         }
-        for (int i : permutation(real.size())) {
+        for (int i : TrainTestSplit.shuffled(real.size(), REAL_SET_SEED)) {
             int label = real.label(i);
             if (label >= 0 && label < classes) {
                 byClass.get(label).add(i);
@@ -231,27 +231,12 @@ public record SampleEvaluation(int samples, List<String> classNames, int[] reque
             throw new IllegalArgumentException("SampleEvaluation: " + count + " samples need " + REAL_SETS * count
                     + " real images (" + REAL_SETS + " disjoint sets), the real data holds " + real.size());
         }
-        int[] order = permutation(real.size());
+        int[] order = TrainTestSplit.shuffled(real.size(), REAL_SET_SEED);
         int[][] sets = new int[REAL_SETS][];
         for (int k = 0; k < REAL_SETS; k++) {
             sets[k] = java.util.Arrays.copyOfRange(order, k * count, (k + 1) * count);
         }
         return sets;
-    }
-
-    private static int[] permutation(int n) {
-        int[] order = new int[n];
-        for (int i = 0; i < n; i++) {
-            order[i] = i;
-        }
-        SplittableRandom random = new SplittableRandom(REAL_SET_SEED);
-        for (int i = n - 1; i > 0; i--) {
-            int j = random.nextInt(i + 1);
-            int t = order[i];
-            order[i] = order[j];
-            order[j] = t;
-        }
-        return order;
     }
 
     /** Whether the samples were generated for given classes (so {@link #accuracy()} is defined). */
