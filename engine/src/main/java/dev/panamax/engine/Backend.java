@@ -35,6 +35,20 @@ public interface Backend {
                             Tensor b, long bOffset, int ldb, long strideB,
                             float beta, Tensor c, long cOffset, int ldc, long strideC, int batch);
 
+    /**
+     * BLAS ssyrk with the lower triangle: {@code C = alpha·op(A)·op(A)ᵀ + beta·C} for {@code i >= j}, where op(A)
+     * is {@code n × k} ({@code trans == T}: A is stored {@code k × n}, and C is the Gram matrix {@code AᵀA} of its
+     * columns). Only the lower triangle is defined on return: entries above the diagonal are left as they were or
+     * overwritten, depending on the backend, so callers read {@code C[i][j]} with {@code i >= j} only. Half the
+     * multiply-adds of the equivalent {@link #gemm}, which is what this default runs (its lower triangle is the
+     * same result).
+     */
+    default void syrk(Transpose trans, int n, int k, float alpha, Tensor a, long aOffset, int lda,
+                      float beta, Tensor c, long cOffset, int ldc) {
+        Transpose other = trans == Transpose.N ? Transpose.T : Transpose.N;
+        gemm(trans, other, n, n, k, alpha, a, aOffset, lda, a, aOffset, lda, beta, c, cOffset, ldc);
+    }
+
     /** {@code c = op(a)·op(b)·alpha + beta·c} for 2-D tensors, with dimensions taken from the shapes. */
     default void gemm(Transpose transA, Transpose transB, float alpha, Tensor a, Tensor b, float beta, Tensor c) {
         int[] mnk = GemmShape.matrixDims("gemm", transA, transB, a, b, c);

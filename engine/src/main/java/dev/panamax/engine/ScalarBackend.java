@@ -32,6 +32,15 @@ public final class ScalarBackend extends CheckedBackend {
     }
 
     @Override
+    public void syrk(Transpose trans, int n, int k, float alpha, Tensor a, long aOffset, int lda,
+                     float beta, Tensor c, long cOffset, int ldc) {
+        Transpose other = trans == Transpose.N ? Transpose.T : Transpose.N;
+        GemmShape.check("syrk", trans, other, n, n, k, a, aOffset, lda, 0, a, aOffset, lda, 0, c, cOffset, ldc, 0, 1);
+        ScalarGemm.syrkLower(trans.isTransposed(), n, k, alpha, a.segment(), aOffset, lda, beta, c.segment(),
+                cOffset, ldc);
+    }
+
+    @Override
     public void gemmStridedBatched(Transpose transA, Transpose transB, int m, int n, int k,
                                    float alpha, Tensor a, long aOffset, int lda, long strideA,
                                    Tensor b, long bOffset, int ldb, long strideB,

@@ -69,7 +69,7 @@ public final class GaussianGenerativeClassifier implements Classifier, FeatureNa
         for (int c = 0; c < k; c++) {
             double[][] rows = rowsOf(x, y, c);
             priors[c] = (double) rows.length / x.length;
-            try (DesignMatrix data = DesignMatrix.of(rows, true, true, null)) {
+            try (DesignMatrix data = DesignMatrix.of(rows, true, true)) {
                 means[c] = data.means.clone();
                 perClass[c] = covariance(engine, data);
             }

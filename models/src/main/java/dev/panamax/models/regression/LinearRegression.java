@@ -196,7 +196,7 @@ public final class LinearRegression implements Regressor, FeatureNamed {
             default -> 0.1;
         };
         int limit = maxIterations > 0 ? maxIterations : solver == Solver.SGD ? 200 : 10_000;
-        try (DesignMatrix data = DesignMatrix.of(x, standardize, standardize, null)) {
+        try (DesignMatrix data = DesignMatrix.of(x, standardize, standardize)) {
             LinearObjective objective = new LinearObjective(engine, data, 1, lambda, LinearObjective.squaredError(t));
             double[] theta = new double[objective.dimension()];
             LossMonitor monitor = new LossMonitor(solver.title(), rate, limit, scale * scale, progress)

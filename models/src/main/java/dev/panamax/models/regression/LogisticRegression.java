@@ -128,7 +128,7 @@ public final class LogisticRegression implements Classifier, FeatureNamed {
         // L-BFGS always works on centered features: that only moves the intercept (b' = b + w·mean, and λ does not
         // see b), but keeps the float32 logits small, so the loss resolves differences well below 1e-6.
         boolean center = standardize || solver == Solver.LBFGS;
-        try (DesignMatrix data = DesignMatrix.of(x, center, standardize, null)) {
+        try (DesignMatrix data = DesignMatrix.of(x, center, standardize)) {
             LinearObjective objective = new LinearObjective(engine, data, outputs, lambda,
                     classes == 2 ? LinearObjective.sigmoidCrossEntropy(y) : LinearObjective.softmaxCrossEntropy(y));
             double[] theta = new double[objective.dimension()];

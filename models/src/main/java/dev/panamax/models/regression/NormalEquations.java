@@ -1,27 +1,23 @@
 package dev.panamax.models.regression;
 
 import dev.panamax.engine.Backend;
-import dev.panamax.engine.Tensor;
-import dev.panamax.engine.Transpose;
+import dev.panamax.engine.parallel.WorkerPool;
 import java.util.List;
 
 /**
- * The closed-form least-squares (ridge) solution: the normal equations {@code (XᵀX + D)·w = Xᵀy}, with the
- * Gram matrix formed by one float32 engine GEMM and solved by Cholesky in double.
+ * The closed-form least-squares (ridge) solution: the centered normal equations {@code (X̃ᵀX̃ + D)·c = X̃ᵀỹ},
+ * formed in one streaming pass with the engine's float32 GEMM ({@link CrossProducts}) and solved by Cholesky in
+ * double. The intercept drops out of the centered system (it is {@code ȳ − x̄·c}) and is never regularized.
  *
- * <p><b>Precision.</b> Float32 GEMM over many rows cannot give double-precision coefficients directly, so two
- * things make the answer agree with a double solver (numpy's lstsq) to far better than 1e-4:
- * <ol>
- *   <li>The columns are centered and scaled before the GEMM ({@link DesignMatrix}), and y is appended as one more
- *       column, so a single GEMM gives XᵀX, Xᵀy and yᵀy with every entry a covariance of order n, not a raw
- *       sum dominated by the means. The intercept then drops out of the system (it is ȳ − x̄·w) and is never
- *       regularized.</li>
- *   <li>Iterative refinement in double: the residual {@code r = y − b − X·w} is computed in double from the
- *       original rows, its gradient {@code Xᵀr} by a float GEMM (accurate relative to the now small residual),
- *       and the Cholesky factor of the float Gram solves for the correction. Each step multiplies the error by
- *       about cond(XᵀX)·1e-7, so one or two steps reach double accuracy on well-conditioned data.</li>
- * </ol>
- * Refining costs one pass over the data in double and one GEMV per step, against the GEMM's {@code d} passes.
+ * <p><b>Precision.</b> The Gram matrix carries float32 rounding (about 1e-7 relative per entry), which limits the
+ * first solution to about {@code cond·1e-7}. Iterative refinement removes it: the residual
+ * {@code r = y − b − X·c} and its gradient {@code X̃ᵀr} are computed in double from the original rows
+ * ({@link #residualGradient}, one more pass), and the Cholesky factor of the float Gram solves for the correction.
+ * Each step shrinks the error by the same factor {@code θ ≈ cond·1e-7}, and the first correction's relative size
+ * estimates it (the first solution's error is θ relative), so after a correction of relative size {@code s} the
+ * remaining error is about {@code s·θ}. Refinement stops when that is below {@value #REFINED}: on well-conditioned
+ * data that is after one step (a correction of ~1e-6, leaving ~1e-12), i.e. the whole fit streams the input
+ * twice, once inside the GEMM pass and once in double.
  *
  * <p><b>Rank deficiency.</b> A feature that is (to float resolution, {@value #DEPENDENCE_TOLERANCE} of its
  * variance) a linear combination of earlier ones is dropped by the {@link Cholesky} factorization: it gets
@@ -33,12 +29,9 @@ final class NormalEquations {
     /** A column whose unexplained variance is below this fraction of its variance counts as dependent. */
     static final double DEPENDENCE_TOLERANCE = 1e-6;
     static final int MAX_REFINEMENTS = 10;
-    /**
-     * Refinement stops when a correction is this small relative to the coefficients: the next one would be about
-     * cond·1e-7 times smaller still, down at the noise floor of the float32 Xᵀr (about 1e-10 relative on
-     * well-conditioned data), and four orders below the 1e-4 agreement with numpy that is asked for.
-     */
+    /** Refinement stops when the estimated remaining relative error of the coefficients is below this. */
     static final double REFINED = 1e-8;
+    private static final int MAX_PARTS = 16;
 
     /** Coefficients in the original units, the intercept, the dependent features dropped, refinement steps. */
     record Solution(double[] coefficients, double intercept, List<Integer> dropped, int refinements) {
@@ -49,74 +42,139 @@ final class NormalEquations {
      * when {@code penalizeStandardized} (the penalty is on the weights of standardized features) and 1 otherwise.
      */
     static Solution solve(Backend backend, double[][] x, double[] y, double lambda, boolean penalizeStandardized) {
-        int n = x.length;
-        int d = x[0].length;
-        try (DesignMatrix data = DesignMatrix.of(x, true, true, y)) {
-            int w = data.width;
-            Tensor gram = Tensor.zeros(data.arena, w, w);
-            backend.gemm(Transpose.T, Transpose.N, w, w, n, 1f, data.z, 0, w, data.z, 0, w, 0f, gram, 0, w);
-            float[] g = gram.toArray();
-            // In scaled units (u_j = c_j·s_j/s_y) the penalty λ·(c_j·p_j)² becomes λ·(p_j/s_j)²·u_j².
-            double[][] a = new double[d][d];
-            double[] b = new double[d];
-            double[] penalty = new double[d];
-            for (int i = 0; i < d; i++) {
-                for (int j = 0; j <= i; j++) {
-                    a[i][j] = g[i * w + j];
-                }
-                b[i] = g[i * w + d];
-                penalty[i] = penalizeStandardized ? lambda : lambda / (data.scales[i] * data.scales[i]);
-                a[i][i] += penalty[i];
-            }
-            Cholesky cholesky = Cholesky.factor(a, DEPENDENCE_TOLERANCE);
-            double[] u = cholesky.solve(b);
-
-            Tensor residual = Tensor.zeros(data.arena, n, 1);
-            Tensor gradient = Tensor.zeros(data.arena, d, 1);
-            double[] c = new double[d];
-            double intercept = 0;
-            double previous = Double.POSITIVE_INFINITY;
-            int refinements = 0;
-            while (true) {
-                intercept = toOriginalUnits(data, u, c);
-                if (refinements == MAX_REFINEMENTS) {
-                    break;
-                }
-                data.residuals(y, intercept, c, data.targetScale, residual);
-                backend.gemm(Transpose.T, Transpose.N, d, 1, n, 1f, data.z, 0, w, residual, 0, 1, 0f, gradient, 0, 1);
-                float[] xr = gradient.toArray();
-                double[] rho = new double[d];
-                for (int j = 0; j < d; j++) {
-                    rho[j] = cholesky.isDropped(j) ? 0 : xr[j] - penalty[j] * u[j];
-                }
-                double[] delta = cholesky.solve(rho);
-                double step = 0;
-                double size = 0;
-                for (int j = 0; j < d; j++) {
-                    u[j] += delta[j];
-                    step += delta[j] * delta[j];
-                    size += u[j] * u[j];
-                }
-                refinements++;
-                step = Math.sqrt(step);
-                // Done when the correction is negligible, or no longer shrinking (the float GEMM's noise floor).
-                if (step <= REFINED * Math.sqrt(size) || step > 0.5 * previous) {
-                    intercept = toOriginalUnits(data, u, c);
-                    break;
-                }
-                previous = step;
-            }
-            return new Solution(c, intercept, cholesky.droppedColumns(), refinements);
+        CrossProducts sums = CrossProducts.of(backend, x, y);
+        int d = sums.features;
+        // Solve in units of standardized features (u_j = c_j·σ_j): the system is then a correlation matrix, which
+        // keeps the Cholesky pivots comparable and the dependence test relative. A constant column keeps σ = 1.
+        double[] scale = new double[d];
+        double[] penalty = new double[d];
+        for (int j = 0; j < d; j++) {
+            scale[j] = sums.deviations[j] > 0 ? sums.deviations[j] : 1;
+            double p = penalizeStandardized ? sums.deviations[j] : 1;
+            penalty[j] = lambda * (p / scale[j]) * (p / scale[j]);
         }
+        double[][] a = new double[d][d];
+        double[] rhs = new double[d];
+        for (int i = 0; i < d; i++) {
+            for (int j = 0; j <= i; j++) {
+                a[i][j] = sums.gram[i][j] / (scale[i] * scale[j]);
+            }
+            a[i][i] += penalty[i];
+            rhs[i] = sums.crossTarget[i] / scale[i];
+        }
+        Cholesky cholesky = Cholesky.factor(a, DEPENDENCE_TOLERANCE);
+        double[] u = cholesky.solve(rhs);
+
+        double[] c = new double[d];
+        double intercept = toOriginalUnits(sums, scale, u, c);
+        double previous = Double.NaN;
+        int refinements = 0;
+        while (refinements < MAX_REFINEMENTS && norm(u) > 0) {
+            double[] g = residualGradient(x, y, intercept, c, sums.means);
+            double[] rho = new double[d];
+            for (int j = 0; j < d; j++) {
+                rho[j] = cholesky.isDropped(j) ? 0 : g[j] / scale[j] - penalty[j] * u[j];
+            }
+            double[] delta = cholesky.solve(rho);
+            for (int j = 0; j < d; j++) {
+                u[j] += delta[j];
+            }
+            intercept = toOriginalUnits(sums, scale, u, c);
+            refinements++;
+            double size = norm(u);
+            double step = size > 0 ? norm(delta) / size : 0;
+            if (step == 0) {
+                break;
+            }
+            // θ: the first step's size estimates it (see the class comment), later ones the observed ratio.
+            boolean first = Double.isNaN(previous);
+            double contraction = first ? step : step / previous;
+            if (!first && contraction > 0.5) {
+                break;          // no longer converging: the double residual's own noise floor
+            }
+            if (step * Math.min(1, contraction) <= REFINED) {
+                break;
+            }
+            previous = step;
+        }
+        return new Solution(c, intercept, cholesky.droppedColumns(), refinements);
     }
 
-    /** Writes the original-unit coefficients of scaled solution {@code u} to {@code c}; returns the intercept. */
-    private static double toOriginalUnits(DesignMatrix data, double[] u, double[] c) {
-        double intercept = data.targetMean;
+    /** Writes the original-unit coefficients of the standardized solution {@code u}; returns the intercept. */
+    private static double toOriginalUnits(CrossProducts sums, double[] scale, double[] u, double[] c) {
+        double intercept = sums.targetMean;
         for (int j = 0; j < c.length; j++) {
-            c[j] = u[j] * data.targetScale / data.scales[j];
-            intercept -= c[j] * data.means[j];
+            c[j] = u[j] / scale[j];
+            intercept -= c[j] * sums.means[j];
         }
         return intercept;
+    }
+
+    /**
+     * {@code X̃ᵀr} with {@code rᵢ = yᵢ − b − xᵢ·c}, in double from the original rows: one pass, parallel over a
+     * fixed number of row parts added in order (so the same for any thread count).
+     */
+    static double[] residualGradient(double[][] x, double[] y, double intercept, double[] c, double[] means) {
+        int n = x.length;
+        int d = c.length;
+        int parts = Math.max(1, Math.min(MAX_PARTS, n / 4096));
+        double[][] partial = new double[parts][d];
+        WorkerPool.shared().run(parts, p -> {
+            double[] g = partial[p];
+            int from = (int) ((long) n * p / parts);
+            int to = (int) ((long) n * (p + 1) / parts);
+            int i = from;
+            // Two rows per sweep share the loads of c, the means and the running gradient.
+            for (; i + 2 <= to; i += 2) {
+                double[] row0 = x[i];
+                double[] row1 = x[i + 1];
+                double r0 = y[i] - intercept - dot(row0, c);
+                double r1 = y[i + 1] - intercept - dot(row1, c);
+                for (int k = 0; k < d; k++) {
+                    g[k] += (row0[k] - means[k]) * r0 + (row1[k] - means[k]) * r1;
+                }
+            }
+            for (; i < to; i++) {
+                double[] row = x[i];
+                double r = y[i] - intercept - dot(row, c);
+                for (int k = 0; k < d; k++) {
+                    g[k] += (row[k] - means[k]) * r;
+                }
+            }
+        });
+        double[] total = new double[d];
+        for (double[] g : partial) {
+            for (int j = 0; j < d; j++) {
+                total[j] += g[j];
+            }
+        }
+        return total;
+    }
+
+    /** {@code a·b} with four partial sums: one running sum would wait on every add's latency. */
+    private static double dot(double[] a, double[] b) {
+        double s0 = 0;
+        double s1 = 0;
+        double s2 = 0;
+        double s3 = 0;
+        int j = 0;
+        for (; j + 4 <= b.length; j += 4) {
+            s0 += a[j] * b[j];
+            s1 += a[j + 1] * b[j + 1];
+            s2 += a[j + 2] * b[j + 2];
+            s3 += a[j + 3] * b[j + 3];
+        }
+        for (; j < b.length; j++) {
+            s0 += a[j] * b[j];
+        }
+        return (s0 + s1) + (s2 + s3);
+    }
+
+    private static double norm(double[] v) {
+        double s = 0;
+        for (double e : v) {
+            s += e * e;
+        }
+        return Math.sqrt(s);
     }
 }

@@ -204,9 +204,31 @@ class LinearRegressionTest {
         assertTrue(columns.getMessage().contains("fitted on 1"), columns.getMessage());
     }
 
+    /**
+     * The one-pass Gram centers on the mean of the first rows; when those are unrepresentative (sorted data, a
+     * large common offset) the float32 products lose digits, and refinement in double must still recover them.
+     */
+    @Test
+    void sortedRowsWithALargeOffsetStillReachDoublePrecision() {
+        double[][] x = TestData.features(91, 25_000, 5);
+        for (double[] row : x) {
+            for (int j = 0; j < row.length; j++) {
+                row[j] += 1e4;
+            }
+        }
+        java.util.Arrays.sort(x, java.util.Comparator.comparingDouble(row -> row[0]));
+        double[] y = TestData.linear(x, TestData.weights(92, 5), -7, 2, 93);
+        LinearRegression model = new LinearRegression().fit(x, y);
+        double[] expected = ridgeReference(x, y, 0, false);
+        assertTrue(TestData.relativeError(model.coefficients(), expected) < 1e-9,
+                () -> "relative error " + TestData.relativeError(model.coefficients(), expected) + " after "
+                        + model.report().iterations() + " refinement steps");
+    }
+
     @Test
     void theResultDoesNotDependOnTheThreadCountOrBackend() {
-        double[][] x = TestData.features(81, 9000, 6);            // more rows than one chunk of DesignMatrix
+        // Several blocks of CrossProducts (10,920 rows each at 6 features) and a tail that is not a multiple of 4.
+        double[][] x = TestData.features(81, 30_003, 6);
         double[] y = TestData.linear(x, TestData.weights(82, 6), 2, 1, 83);
         int threads = WorkerPool.shared().threads();
         try {

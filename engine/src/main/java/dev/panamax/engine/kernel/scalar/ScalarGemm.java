@@ -33,4 +33,25 @@ public final class ScalarGemm {
             }
         }
     }
+
+    /**
+     * The reference SYRK, lower triangle: {@code C[i][j] = alpha·Σ_p op(A)[i][p]·op(A)[j][p] + beta·C[i][j]} for
+     * {@code i >= j}, op(A) being {@code n × k}; the strictly upper triangle is not touched.
+     */
+    public static void syrkLower(boolean trans, int n, int k, float alpha, MemorySegment a, long aOff, int lda,
+                                 float beta, MemorySegment c, long cOff, int ldc) {
+        for (int i = 0; i < n; i++) {
+            for (int j = 0; j <= i; j++) {
+                float sum = 0f;
+                for (int p = 0; p < k; p++) {
+                    float aip = a.getAtIndex(F, trans ? aOff + (long) p * lda + i : aOff + (long) i * lda + p);
+                    float ajp = a.getAtIndex(F, trans ? aOff + (long) p * lda + j : aOff + (long) j * lda + p);
+                    sum += aip * ajp;
+                }
+                long ci = cOff + (long) i * ldc + j;
+                float old = beta == 0f ? 0f : beta * c.getAtIndex(F, ci);
+                c.setAtIndex(F, ci, alpha * sum + old);
+            }
+        }
+    }
 }

@@ -59,6 +59,23 @@ public final class SimdGemm {
     public void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
                      MemorySegment a, long aOff, int lda, MemorySegment b, long bOff, int ldb,
                      float beta, MemorySegment c, long cOff, int ldc, WorkerPool pool) {
+        multiply(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc, pool, false);
+    }
+
+    /**
+     * SYRK, lower triangle: {@code C = alpha·op(A)·op(A)ᵀ + beta·C} for {@code i >= j}, op(A) being {@code n × k}.
+     * It is the GEMM with {@code B = A} that skips every micro-tile lying wholly above the diagonal, about half
+     * of them for large n. Tiles that straddle the diagonal, and the GEMV tail columns, also write some entries
+     * above it (with their correct values); the caller reads the lower triangle only.
+     */
+    public void syrkLower(boolean trans, int n, int k, float alpha, MemorySegment a, long aOff, int lda,
+                          float beta, MemorySegment c, long cOff, int ldc, WorkerPool pool) {
+        multiply(trans, !trans, n, n, k, alpha, a, aOff, lda, a, aOff, lda, beta, c, cOff, ldc, pool, true);
+    }
+
+    private void multiply(boolean transA, boolean transB, int m, int n, int k, float alpha,
+                          MemorySegment a, long aOff, int lda, MemorySegment b, long bOff, int ldb,
+                          float beta, MemorySegment c, long cOff, int ldc, WorkerPool pool, boolean lowerOnly) {
         int threads = (long) m * n * k < PARALLEL_THRESHOLD ? 1 : pool.threads();
         if (m == 1) {
             // y = op(A)[0, :] · op(B): the matrix is op(B), its rows run over p when B is not transposed.
@@ -72,7 +89,7 @@ public final class SimdGemm {
         int blockedColumns = narrowTail > 0 && narrowTail <= nr / 4 ? n - narrowTail : n;
         if (blockedColumns > 1) {
             blocked(transA, transB, m, blockedColumns, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc,
-                    threads, pool);
+                    threads, pool, lowerOnly);
         }
         // N = 1, or a few columns past the last full micro-panel (N = 65 = 4·16 + 1): a micro-tile would compute
         // mostly padding there, so each such column is a matrix-vector product y = op(A)·op(B)[:, j].
@@ -91,7 +108,8 @@ public final class SimdGemm {
      */
     private void blocked(boolean transA, boolean transB, int m, int n, int k, float alpha,
                          MemorySegment a, long aOff, int lda, MemorySegment b, long bOff, int ldb,
-                         float beta, MemorySegment c, long cOff, int ldc, int threads, WorkerPool pool) {
+                         float beta, MemorySegment c, long cOff, int ldc, int threads, WorkerPool pool,
+                         boolean lowerOnly) {
         MicroKernel kernel = blocking.kernel();
         int mr = kernel.mr();
         int nr = kernel.nr();
@@ -122,17 +140,17 @@ public final class SimdGemm {
                 int parts = threads == 1 ? 1 : Math.min(units, threads * PARTS_PER_THREAD);
                 if (parts == 1) {
                     computeBlock(transA, a, aOff, lda, 0, m, pc, kc, jc, nc, 0, panelsN, alpha, betaNow, c, cOff,
-                            ldc, packedB);
+                            ldc, packedB, lowerOnly);
                 } else {
                     pool.run(parts, part -> {
                         int from = splitRange(units, parts, part);
                         int to = splitRange(units, parts, part + 1);
                         if (splitM) {
                             computeBlock(transA, a, aOff, lda, from * mr, Math.min(m, to * mr), pBlock, kc, jBlock,
-                                    nc, 0, panelsN, alpha, betaNow, c, cOff, ldc, packedB);
+                                    nc, 0, panelsN, alpha, betaNow, c, cOff, ldc, packedB, lowerOnly);
                         } else {
                             computeBlock(transA, a, aOff, lda, 0, m, pBlock, kc, jBlock, nc, from, to, alpha,
-                                    betaNow, c, cOff, ldc, packedB);
+                                    betaNow, c, cOff, ldc, packedB, lowerOnly);
                         }
                     });
                 }
@@ -148,11 +166,12 @@ public final class SimdGemm {
 
     /**
      * Rows {@code [rowFrom, rowTo)} × B panels {@code [panelFrom, panelTo)} of one (jc, pc) block: packs A in
-     * MC-row blocks into this thread's scratch and runs the micro-kernel over every tile.
+     * MC-row blocks into this thread's scratch and runs the micro-kernel over every tile ({@code lowerOnly}: every
+     * tile with a row at or below the diagonal; blocks and tiles wholly above it are neither packed nor computed).
      */
     private void computeBlock(boolean transA, MemorySegment a, long aOff, int lda, int rowFrom, int rowTo,
                               int pc, int kc, int jc, int nc, int panelFrom, int panelTo, float alpha, float beta,
-                              MemorySegment c, long cOff, int ldc, float[] packedB) {
+                              MemorySegment c, long cOff, int ldc, float[] packedB, boolean lowerOnly) {
         MicroKernel kernel = blocking.kernel();
         int mr = kernel.mr();
         int nr = kernel.nr();
@@ -161,12 +180,18 @@ public final class SimdGemm {
         float[] tile = mine.tile(mr * nr);
         for (int ic = rowFrom; ic < rowTo; ic += blocking.mc()) {
             int mc = Math.min(blocking.mc(), rowTo - ic);
+            if (lowerOnly && ic + mc - 1 < jc + panelFrom * nr) {
+                continue;
+            }
             GemmPacking.packA(transA, a, aOff, lda, ic, mc, pc, kc, mr, packedA);
             for (int q = panelFrom; q < panelTo; q++) {
                 int jr = q * nr;
                 int nValid = Math.min(nr, nc - jr);
                 int bIndex = q * nr * kc;
                 for (int ir = 0; ir < mc; ir += mr) {
+                    if (lowerOnly && ic + ir + Math.min(mr, mc - ir) - 1 < jc + jr) {
+                        continue;       // the whole tile lies above the diagonal
+                    }
                     long cAt = (cOff + (long) (ic + ir) * ldc + jc + jr) * Float.BYTES;
                     kernel.multiply(kc, packedA, ir * kc, packedB, bIndex, alpha, beta, c, cAt, ldc,
                             Math.min(mr, mc - ir), nValid, tile);
