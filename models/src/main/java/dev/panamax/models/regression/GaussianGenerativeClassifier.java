@@ -104,11 +104,11 @@ public final class GaussianGenerativeClassifier implements Classifier, FeatureNa
         return this;
     }
 
-    /** Maximum-likelihood covariance (divided by n_k) from one GEMM: Σ = S·(ZᵀZ/n)·S for scaled columns Z. */
+    /** Maximum-likelihood covariance (divided by n_k) from one SYRK: Σ = S·(ZᵀZ/n)·S for scaled columns Z. */
     private static double[][] covariance(Backend engine, DesignMatrix data) {
         int d = data.features;
         Tensor gram = Tensor.zeros(data.arena, d, d);
-        engine.gemm(Transpose.T, Transpose.N, d, d, data.rows, 1f, data.z, 0, d, data.z, 0, d, 0f, gram, 0, d);
+        engine.syrk(Transpose.T, d, data.rows, 1f, data.z, 0, d, 0f, gram, 0, d);      // lower triangle only
         float[] g = gram.toArray();
         double[][] cov = new double[d][d];
         for (int i = 0; i < d; i++) {
