@@ -33,6 +33,34 @@ def k_loop(mr, nv, indent="        "):
     return lines
 
 
+def k_loop_rows(mr, nv, indent="        "):
+    """The same loop for A rows stored one after another: element (r, p) at aIndex + r * rowStride + p."""
+    lines = []
+    for r in range(mr):
+        for v in range(nv):
+            lines.append(f"{indent}FloatVector c{r}{v} = FloatVector.zero(S);")
+    for r in range(mr):
+        start = "aIndex" if r == 0 else f"a{r - 1} + rowStride"
+        lines.append(f"{indent}int a{r} = {start};")
+    lines.append(f"{indent}int bi = bIndex;")
+    lines.append(f"{indent}for (int p = 0; p < kc; p++) {{")
+    for v in range(nv):
+        lines.append(f"{indent}    FloatVector b{v} = FloatVector.fromArray(S, packedB, bi" + (f" + {v} * V" if v else "") + ");")
+    lines.append(f"{indent}    FloatVector a;")
+    for r in range(mr):
+        lines.append(f"{indent}    a = FloatVector.broadcast(S, rowsA[a{r} + p]);")
+        for v in range(nv):
+            lines.append(f"{indent}    c{r}{v} = a.fma(b{v}, c{r}{v});")
+    lines.append(f"{indent}    bi += NR;")
+    lines.append(f"{indent}}}")
+    return lines
+
+
+def store_accumulators(mr, nv):
+    return [f"        c{r}{v}.intoArray(tile, {r} * NR" + (f" + {v} * V" if v else "") + ");"
+            for r in range(mr) for v in range(nv)]
+
+
 def generate(mr, nv, doc):
     cls = f"MicroKernel{mr}x{nv}"
     L = ["package dev.panamax.engine.kernel.simd.gemm;", "",
@@ -68,9 +96,20 @@ def generate(mr, nv, doc):
           "    private static void accumulate(int kc, float[] packedA, int aIndex, float[] packedB, int bIndex,",
           "                                   float[] tile) {"]
     L += k_loop(mr, nv)
-    for r in range(mr):
-        for v in range(nv):
-            L.append(f"        c{r}{v}.intoArray(tile, {r} * NR" + (f" + {v} * V" if v else "") + ");")
+    L += store_accumulators(mr, nv)
+    L += ["    }", "",
+          "    @Override",
+          "    public void multiplyRows(int kc, float[] rowsA, int aIndex, int rowStride, float[] packedB, int bIndex,",
+          "                             float alpha, float beta, MemorySegment c, long cByteOffset, int ldc,",
+          "                             int mValid, int nValid, float[] tile) {",
+          "        accumulateRows(kc, rowsA, aIndex, rowStride, packedB, bIndex, tile);",
+          "        MicroKernel.storeTile(tile, MR, NR, alpha, beta, c, cByteOffset, ldc, mValid, nValid);",
+          "    }", "",
+          "    /** {@link #accumulate} for A rows stored one after another, {@code rowStride} floats apart. */",
+          "    private static void accumulateRows(int kc, float[] rowsA, int aIndex, int rowStride, float[] packedB,",
+          "                                       int bIndex, float[] tile) {"]
+    L += k_loop_rows(mr, nv)
+    L += store_accumulators(mr, nv)
     L += ["    }", "}", ""]
     with open(os.path.join(OUT, cls + ".java"), "w") as f:
         f.write("\n".join(L))

@@ -91,7 +91,9 @@ class KernelCompilationTest {
                                 + " bytes per call after warm-up: its vectors are boxed");
                     }
                     long before = threads.getCurrentThreadAllocatedBytes();
+                    // Non-transposed A with few B panels takes multiplyRows, a transposed A the packed multiply.
                     gemm.gemm(false, false, 96, 96, 96, 1f, a, 0, 96, b, 0, 96, 0f, c, 0, 96, pool);
+                    gemm.gemm(true, false, 96, 96, 96, 1f, a, 0, 96, b, 0, 96, 0f, c, 0, 96, pool);
                     lastAllocation = threads.getCurrentThreadAllocatedBytes() - before;
                     calls++;
                 }

@@ -77,6 +77,17 @@ final class GemmPacking {
     }
 
     /**
+     * Copies rows {@code [i0, i0 + mc)} × columns {@code [p0, p0 + kc)} of a non-transposed A as they are, row r at
+     * {@code dst[r·kc]}: one bulk copy per row, for {@link MicroKernel#multiplyRows}. The rows of a partial last
+     * tile past {@code mc} keep whatever the buffer held; the micro-kernel discards their results.
+     */
+    static void copyRows(MemorySegment a, long aOff, int lda, int i0, int mc, int p0, int kc, float[] dst) {
+        for (int r = 0; r < mc; r++) {
+            MemorySegment.copy(a, F, (aOff + (long) (i0 + r) * lda + p0) * Float.BYTES, dst, r * kc, kc);
+        }
+    }
+
+    /**
      * One full panel of a non-transposed A: walks p and takes one element from each of the mr rows, so the stores
      * are sequential. The store port limits packing on AVX2 machines, and this order packs 1.5x faster than
      * reading row by row with strided stores; the unrolled bodies matter (a loop over r was 6x slower).

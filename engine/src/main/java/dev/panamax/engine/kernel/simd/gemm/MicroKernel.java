@@ -35,6 +35,16 @@ public interface MicroKernel {
                   int mValid, int nValid, float[] tile);
 
     /**
+     * {@link #multiply} with A's {@code MR} rows as they are in a row-major A, one after another: element (r, p)
+     * at {@code aIndex + r·rowStride + p}. Copying A's rows (a bulk copy per row) costs a fraction of packing them
+     * into the interleaved layout, which pays when each A block meets few B panels (small N). Rows at and past
+     * {@code mValid} are read but their results are discarded, so they need to exist, not to be zero.
+     */
+    void multiplyRows(int kc, float[] rowsA, int aIndex, int rowStride, float[] packedB, int bIndex,
+                      float alpha, float beta, MemorySegment c, long cByteOffset, int ldc,
+                      int mValid, int nValid, float[] tile);
+
+    /**
      * Writes {@code C = alpha·tile + beta·C} for the valid {@code mValid × nValid} corner of a tile (row-major,
      * stride {@code nr}). Full and edge tiles share this one code path, so an element's value never depends on
      * where the tile boundaries fall. With {@code beta == 0} C is not read.

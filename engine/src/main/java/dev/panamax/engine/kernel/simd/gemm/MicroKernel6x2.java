@@ -95,4 +95,72 @@ public final class MicroKernel6x2 implements MicroKernel {
         c50.intoArray(tile, 5 * NR);
         c51.intoArray(tile, 5 * NR + 1 * V);
     }
+
+    @Override
+    public void multiplyRows(int kc, float[] rowsA, int aIndex, int rowStride, float[] packedB, int bIndex,
+                             float alpha, float beta, MemorySegment c, long cByteOffset, int ldc,
+                             int mValid, int nValid, float[] tile) {
+        accumulateRows(kc, rowsA, aIndex, rowStride, packedB, bIndex, tile);
+        MicroKernel.storeTile(tile, MR, NR, alpha, beta, c, cByteOffset, ldc, mValid, nValid);
+    }
+
+    /** {@link #accumulate} for A rows stored one after another, {@code rowStride} floats apart. */
+    private static void accumulateRows(int kc, float[] rowsA, int aIndex, int rowStride, float[] packedB,
+                                       int bIndex, float[] tile) {
+        FloatVector c00 = FloatVector.zero(S);
+        FloatVector c01 = FloatVector.zero(S);
+        FloatVector c10 = FloatVector.zero(S);
+        FloatVector c11 = FloatVector.zero(S);
+        FloatVector c20 = FloatVector.zero(S);
+        FloatVector c21 = FloatVector.zero(S);
+        FloatVector c30 = FloatVector.zero(S);
+        FloatVector c31 = FloatVector.zero(S);
+        FloatVector c40 = FloatVector.zero(S);
+        FloatVector c41 = FloatVector.zero(S);
+        FloatVector c50 = FloatVector.zero(S);
+        FloatVector c51 = FloatVector.zero(S);
+        int a0 = aIndex;
+        int a1 = a0 + rowStride;
+        int a2 = a1 + rowStride;
+        int a3 = a2 + rowStride;
+        int a4 = a3 + rowStride;
+        int a5 = a4 + rowStride;
+        int bi = bIndex;
+        for (int p = 0; p < kc; p++) {
+            FloatVector b0 = FloatVector.fromArray(S, packedB, bi);
+            FloatVector b1 = FloatVector.fromArray(S, packedB, bi + 1 * V);
+            FloatVector a;
+            a = FloatVector.broadcast(S, rowsA[a0 + p]);
+            c00 = a.fma(b0, c00);
+            c01 = a.fma(b1, c01);
+            a = FloatVector.broadcast(S, rowsA[a1 + p]);
+            c10 = a.fma(b0, c10);
+            c11 = a.fma(b1, c11);
+            a = FloatVector.broadcast(S, rowsA[a2 + p]);
+            c20 = a.fma(b0, c20);
+            c21 = a.fma(b1, c21);
+            a = FloatVector.broadcast(S, rowsA[a3 + p]);
+            c30 = a.fma(b0, c30);
+            c31 = a.fma(b1, c31);
+            a = FloatVector.broadcast(S, rowsA[a4 + p]);
+            c40 = a.fma(b0, c40);
+            c41 = a.fma(b1, c41);
+            a = FloatVector.broadcast(S, rowsA[a5 + p]);
+            c50 = a.fma(b0, c50);
+            c51 = a.fma(b1, c51);
+            bi += NR;
+        }
+        c00.intoArray(tile, 0 * NR);
+        c01.intoArray(tile, 0 * NR + 1 * V);
+        c10.intoArray(tile, 1 * NR);
+        c11.intoArray(tile, 1 * NR + 1 * V);
+        c20.intoArray(tile, 2 * NR);
+        c21.intoArray(tile, 2 * NR + 1 * V);
+        c30.intoArray(tile, 3 * NR);
+        c31.intoArray(tile, 3 * NR + 1 * V);
+        c40.intoArray(tile, 4 * NR);
+        c41.intoArray(tile, 4 * NR + 1 * V);
+        c50.intoArray(tile, 5 * NR);
+        c51.intoArray(tile, 5 * NR + 1 * V);
+    }
 }

@@ -40,6 +40,13 @@ public final class SimdGemm {
     /** A GEMV part computes at least this many outputs: when they are columns, runs of 1 KiB keep streaming fast. */
     private static final int MIN_GEMV_OUTPUTS = 256;
 
+    /**
+     * A non-transposed A block that meets at most this many B panels is copied row by row instead of packed
+     * (see {@link MicroKernel#multiplyRows}): with few panels to amortize it over, interleaved packing was 15% of
+     * a 768×128×64 GEMM.
+     */
+    static final int ROW_COPY_MAX_PANELS = Integer.getInteger("panamax.gemm.rowCopyPanels", 8);
+
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
     private final GemmBlocking blocking;
@@ -183,7 +190,12 @@ public final class SimdGemm {
             if (lowerOnly && ic + mc - 1 < jc + panelFrom * nr) {
                 continue;
             }
-            GemmPacking.packA(transA, a, aOff, lda, ic, mc, pc, kc, mr, packedA);
+            boolean rowsOfA = !transA && panelTo - panelFrom <= ROW_COPY_MAX_PANELS;
+            if (rowsOfA) {
+                GemmPacking.copyRows(a, aOff, lda, ic, mc, pc, kc, packedA);
+            } else {
+                GemmPacking.packA(transA, a, aOff, lda, ic, mc, pc, kc, mr, packedA);
+            }
             for (int q = panelFrom; q < panelTo; q++) {
                 int jr = q * nr;
                 int nValid = Math.min(nr, nc - jr);
@@ -193,8 +205,13 @@ public final class SimdGemm {
                         continue;       // the whole tile lies above the diagonal
                     }
                     long cAt = (cOff + (long) (ic + ir) * ldc + jc + jr) * Float.BYTES;
-                    kernel.multiply(kc, packedA, ir * kc, packedB, bIndex, alpha, beta, c, cAt, ldc,
-                            Math.min(mr, mc - ir), nValid, tile);
+                    if (rowsOfA) {
+                        kernel.multiplyRows(kc, packedA, ir * kc, kc, packedB, bIndex, alpha, beta, c, cAt, ldc,
+                                Math.min(mr, mc - ir), nValid, tile);
+                    } else {
+                        kernel.multiply(kc, packedA, ir * kc, packedB, bIndex, alpha, beta, c, cAt, ldc,
+                                Math.min(mr, mc - ir), nValid, tile);
+                    }
                 }
             }
         }
