@@ -13,6 +13,24 @@ final class Checks {
 
     /** Checks that {@code x} is a non-empty rectangular matrix of finite numbers; returns its column count. */
     static int matrix(String op, double[][] x, List<String> featureNames) {
+        int cols = rectangular(op, x);
+        for (int i = 0; i < x.length; i++) {
+            double[] row = x[i];
+            for (int j = 0; j < cols; j++) {
+                if (!Double.isFinite(row[j])) {
+                    throw new IllegalArgumentException(op + ": x row " + i + ", " + column(featureNames, j) + " is "
+                            + row[j] + "; every value must be a finite number");
+                }
+            }
+        }
+        return cols;
+    }
+
+    /**
+     * The shape half of {@link #matrix}: rows present and of equal length, values not looked at (a caller that
+     * streams the values anyway checks them on the way and calls {@link #matrix} only to name a bad one).
+     */
+    static int rectangular(String op, double[][] x) {
         if (x == null || x.length == 0) {
             throw new IllegalArgumentException(op + ": x has no rows");
         }
@@ -25,12 +43,6 @@ final class Checks {
             if (row == null || row.length != cols) {
                 throw new IllegalArgumentException(op + ": row " + i + " of x has "
                         + (row == null ? "no values" : row.length + " values") + ", row 0 has " + cols);
-            }
-            for (int j = 0; j < cols; j++) {
-                if (!Double.isFinite(row[j])) {
-                    throw new IllegalArgumentException(op + ": x row " + i + ", " + column(featureNames, j) + " is "
-                            + row[j] + "; every value must be a finite number");
-                }
             }
         }
         return cols;

@@ -70,6 +70,21 @@ final class CrossProducts {
         this.targetSquares = targetSquares;
     }
 
+    /** False when x held a NaN or an infinity (or values so large that their squares overflow). */
+    boolean isFinite() {
+        for (int j = 0; j < features; j++) {
+            if (!Double.isFinite(means[j]) || !Double.isFinite(deviations[j]) || !Double.isFinite(crossTarget[j])) {
+                return false;
+            }
+            for (int k = 0; k <= j; k++) {
+                if (!Double.isFinite(gram[j][k])) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
     /** Block height for {@code features} columns: about {@link #BLOCK_FLOATS} floats, a multiple of 8 rows. */
     static int blockRows(int features) {
         return Math.max(8, BLOCK_FLOATS / features / 8 * 8);

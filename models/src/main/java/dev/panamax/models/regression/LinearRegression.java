@@ -146,7 +146,9 @@ public final class LinearRegression implements Regressor, FeatureNamed {
     @Override
     public LinearRegression fit(double[][] x, double[] y) {
         String op = "LinearRegression.fit";
-        int d = Checks.matrix(op, x, featureNames);
+        // The closed form streams x once and checks its values on the way (a separate scan of a large x would
+        // cost as much as that pass); the iterative solvers check first.
+        int d = solver == Solver.CLOSED_FORM ? Checks.rectangular(op, x) : Checks.matrix(op, x, featureNames);
         Checks.targets(op, y, x.length);
         Checks.atLeastTwoRows(op, x.length);
         Backend engine = backend != null ? backend : Backends.select("auto");
@@ -156,7 +158,8 @@ public final class LinearRegression implements Regressor, FeatureNamed {
                     + "coefficients are not unique (set lambda > 0 for ridge, or use fewer features)", d, x.length));
         }
         if (solver == Solver.CLOSED_FORM) {
-            NormalEquations.Solution s = NormalEquations.solve(engine, x, y, lambda, standardize);
+            NormalEquations.Solution s = NormalEquations.solve(engine, x, y, lambda, standardize,
+                    () -> Checks.matrix(op, x, featureNames));
             if (!s.dropped().isEmpty()) {
                 List<String> names = s.dropped().stream().map(j -> Checks.feature(featureNames, j)).toList();
                 warnings.add("XᵀX is rank-deficient: " + String.join(", ", names) + (names.size() == 1 ? " is" : " are")

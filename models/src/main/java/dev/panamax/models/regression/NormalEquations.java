@@ -40,9 +40,18 @@ final class NormalEquations {
     /**
      * Minimizes {@code Σ(yᵢ − b − xᵢ·c)² + λ·Σⱼ (c_j·p_j)²}, where {@code p_j} is the feature's standard deviation
      * when {@code penalizeStandardized} (the penalty is on the weights of standardized features) and 1 otherwise.
+     * {@code x}'s values are not checked beforehand: when its sums come out non-finite, {@code nameNonFiniteValue}
+     * is run to throw an error that names the bad value.
      */
-    static Solution solve(Backend backend, double[][] x, double[] y, double lambda, boolean penalizeStandardized) {
+    static Solution solve(Backend backend, double[][] x, double[] y, double lambda, boolean penalizeStandardized,
+                          Runnable nameNonFiniteValue) {
         CrossProducts sums = CrossProducts.of(backend, x, y);
+        if (!sums.isFinite()) {
+            // A NaN or infinite value in x makes its sums non-finite: let the caller's check name it.
+            nameNonFiniteValue.run();
+            throw new IllegalArgumentException("LinearRegression.fit: the sums of squares of x overflow double "
+                    + "precision; rescale the features (values of order 1e150 or more)");
+        }
         int d = sums.features;
         // Solve in units of standardized features (u_j = c_j·σ_j): the system is then a correlation matrix, which
         // keeps the Cholesky pivots comparable and the dependence test relative. A constant column keeps σ = 1.

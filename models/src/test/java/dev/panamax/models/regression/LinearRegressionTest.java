@@ -204,6 +204,20 @@ class LinearRegressionTest {
         assertTrue(columns.getMessage().contains("fitted on 1"), columns.getMessage());
     }
 
+    /** The closed form checks x's values inside its one pass over the rows, and still names a bad one. */
+    @Test
+    void aNonFiniteValueDeepInALargeInputIsNamedAndHugeValuesAreRefused() {
+        double[][] x = TestData.features(95, 30_000, 3);
+        double[] y = TestData.linear(x, TestData.weights(96, 3), 1, 1, 97);
+        x[20_123][2] = Double.NEGATIVE_INFINITY;
+        LinearRegression model = new LinearRegression().featureNames(List.of("a", "b", "c"));
+        IllegalArgumentException inf = assertThrows(IllegalArgumentException.class, () -> model.fit(x, y));
+        assertTrue(inf.getMessage().contains("row 20123") && inf.getMessage().contains("'c'"), inf.getMessage());
+        x[20_123][2] = 1e200;                     // finite, but its square overflows a double
+        IllegalArgumentException huge = assertThrows(IllegalArgumentException.class, () -> model.fit(x, y));
+        assertTrue(huge.getMessage().contains("overflow"), huge.getMessage());
+    }
+
     /**
      * The one-pass Gram centers on the mean of the first rows; when those are unrepresentative (sorted data, a
      * large common offset) the float32 products lose digits, and refinement in double must still recover them.
