@@ -12,45 +12,31 @@ OUT = os.path.join(os.path.dirname(__file__), "..", "src", "main", "java", "dev"
                    "kernel", "simd", "gemm")
 
 
-def k_loop(mr, nv, indent="        "):
+def k_loop(mr, nv, rows=False, indent="        "):
+    """The k loop. A packed A: element (r, p) at aIndex + p * MR + r. With rows: A's rows one after another,
+    element (r, p) at aIndex + r * rowStride + p."""
     lines = []
     for r in range(mr):
         for v in range(nv):
             lines.append(f"{indent}FloatVector c{r}{v} = FloatVector.zero(S);")
-    lines.append(f"{indent}int ai = aIndex;")
+    if rows:
+        for r in range(mr):
+            start = "aIndex" if r == 0 else f"a{r - 1} + rowStride"
+            lines.append(f"{indent}int a{r} = {start};")
+    else:
+        lines.append(f"{indent}int ai = aIndex;")
     lines.append(f"{indent}int bi = bIndex;")
     lines.append(f"{indent}for (int p = 0; p < kc; p++) {{")
     for v in range(nv):
         lines.append(f"{indent}    FloatVector b{v} = FloatVector.fromArray(S, packedB, bi" + (f" + {v} * V" if v else "") + ");")
     lines.append(f"{indent}    FloatVector a;")
     for r in range(mr):
-        lines.append(f"{indent}    a = FloatVector.broadcast(S, packedA[ai + {r}]);")
+        element = f"rowsA[a{r} + p]" if rows else f"packedA[ai + {r}]"
+        lines.append(f"{indent}    a = FloatVector.broadcast(S, {element});")
         for v in range(nv):
             lines.append(f"{indent}    c{r}{v} = a.fma(b{v}, c{r}{v});")
-    lines.append(f"{indent}    ai += MR;")
-    lines.append(f"{indent}    bi += NR;")
-    lines.append(f"{indent}}}")
-    return lines
-
-
-def k_loop_rows(mr, nv, indent="        "):
-    """The same loop for A rows stored one after another: element (r, p) at aIndex + r * rowStride + p."""
-    lines = []
-    for r in range(mr):
-        for v in range(nv):
-            lines.append(f"{indent}FloatVector c{r}{v} = FloatVector.zero(S);")
-    for r in range(mr):
-        start = "aIndex" if r == 0 else f"a{r - 1} + rowStride"
-        lines.append(f"{indent}int a{r} = {start};")
-    lines.append(f"{indent}int bi = bIndex;")
-    lines.append(f"{indent}for (int p = 0; p < kc; p++) {{")
-    for v in range(nv):
-        lines.append(f"{indent}    FloatVector b{v} = FloatVector.fromArray(S, packedB, bi" + (f" + {v} * V" if v else "") + ");")
-    lines.append(f"{indent}    FloatVector a;")
-    for r in range(mr):
-        lines.append(f"{indent}    a = FloatVector.broadcast(S, rowsA[a{r} + p]);")
-        for v in range(nv):
-            lines.append(f"{indent}    c{r}{v} = a.fma(b{v}, c{r}{v});")
+    if not rows:
+        lines.append(f"{indent}    ai += MR;")
     lines.append(f"{indent}    bi += NR;")
     lines.append(f"{indent}}}")
     return lines
@@ -108,7 +94,7 @@ def generate(mr, nv, doc):
           "    /** {@link #accumulate} for A rows stored one after another, {@code rowStride} floats apart. */",
           "    private static void accumulateRows(int kc, float[] rowsA, int aIndex, int rowStride, float[] packedB,",
           "                                       int bIndex, float[] tile) {"]
-    L += k_loop_rows(mr, nv)
+    L += k_loop(mr, nv, rows=True)
     L += store_accumulators(mr, nv)
     L += ["    }", "}", ""]
     with open(os.path.join(OUT, cls + ".java"), "w") as f:

@@ -342,16 +342,7 @@ public final class GlyphDataset implements ImageDataset {
 
     @Override
     public void image(int index, float[] dst, int offset) {
-        checkIndex(index);
-        int plane = size * size;
-        if (offset < 0 || offset > dst.length - plane) {
-            throw new IllegalArgumentException("GlyphDataset.image: " + plane + " floats do not fit in dst of length "
-                    + dst.length + " at offset " + offset);
-        }
-        int base = index * plane;
-        for (int p = 0; p < plane; p++) {
-            dst[offset + p] = (pixels[base + p] & 0xFF) / 127.5f - 1f;
-        }
+        BytePixels.copyScaled("GlyphDataset", pixels, labels.length, size * size, index, dst, offset);
     }
 
     @Override
@@ -361,9 +352,7 @@ public final class GlyphDataset implements ImageDataset {
     }
 
     private void checkIndex(int index) {
-        if (index < 0 || index >= labels.length) {
-            throw new IndexOutOfBoundsException("GlyphDataset: image " + index + " of " + labels.length);
-        }
+        BytePixels.checkIndex("GlyphDataset", index, labels.length);
     }
 
     @Override

@@ -341,16 +341,7 @@ public final class ImageFolderDataset implements ImageDataset {
 
     @Override
     public void image(int index, float[] dst, int offset) {
-        checkIndex(index);
-        int n = imageSize();
-        if (offset < 0 || offset > dst.length - n) {
-            throw new IllegalArgumentException("ImageFolderDataset.image: " + n + " floats do not fit in dst of "
-                    + "length " + dst.length + " at offset " + offset);
-        }
-        int base = index * n;
-        for (int p = 0; p < n; p++) {
-            dst[offset + p] = (pixels[base + p] & 0xFF) / 127.5f - 1f;
-        }
+        BytePixels.copyScaled("ImageFolderDataset", pixels, labels.length, imageSize(), index, dst, offset);
     }
 
     @Override
@@ -360,9 +351,7 @@ public final class ImageFolderDataset implements ImageDataset {
     }
 
     private void checkIndex(int index) {
-        if (index < 0 || index >= labels.length) {
-            throw new IndexOutOfBoundsException("ImageFolderDataset: image " + index + " of " + labels.length);
-        }
+        BytePixels.checkIndex("ImageFolderDataset", index, labels.length);
     }
 
     @Override
