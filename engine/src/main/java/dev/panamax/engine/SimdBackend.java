@@ -11,6 +11,7 @@ import dev.panamax.engine.kernel.simd.gemm.SimdGemm;
 import dev.panamax.engine.kernel.simd.ops.SimdActivations;
 import dev.panamax.engine.kernel.simd.ops.SimdElementwise;
 import dev.panamax.engine.kernel.simd.ops.SimdGroupNorm;
+import dev.panamax.engine.kernel.simd.ops.SimdGroupNormSilu;
 import dev.panamax.engine.kernel.simd.ops.SimdNorms;
 import dev.panamax.engine.kernel.simd.ops.SimdSoftmax;
 import dev.panamax.engine.parallel.WorkerPool;
@@ -264,6 +265,25 @@ public final class SimdBackend extends CheckedBackend {
         pool().runRange(groups, groupGrain(batch, channels, spatial, groups), (from, to) -> SimdGroupNorm.backward(
                 x, gamma, mean, rstd, dOut, dX, dGamma, dBeta, batch, channels, spatial, groups, (int) from,
                 (int) to));
+    }
+
+    @Override
+    protected void groupNormSiluKernel(MemorySegment x, MemorySegment gamma, MemorySegment beta, MemorySegment out,
+                                       MemorySegment mean, MemorySegment rstd, int batch, int channels, int spatial,
+                                       int groups, float eps) {
+        pool().runRange(groups, groupGrain(batch, channels, spatial, groups), (from, to) ->
+                SimdGroupNormSilu.forward(x, gamma, beta, out, mean, rstd, batch, channels, spatial, groups, eps,
+                        (int) from, (int) to));
+    }
+
+    @Override
+    protected void groupNormSiluBackwardKernel(MemorySegment x, MemorySegment gamma, MemorySegment beta,
+                                               MemorySegment mean, MemorySegment rstd, MemorySegment dOut,
+                                               MemorySegment dX, MemorySegment dGamma, MemorySegment dBeta,
+                                               int batch, int channels, int spatial, int groups, float eps) {
+        pool().runRange(groups, groupGrain(batch, channels, spatial, groups), (from, to) ->
+                SimdGroupNormSilu.backward(x, gamma, beta, mean, rstd, dOut, dX, dGamma, dBeta, batch, channels,
+                        spatial, groups, (int) from, (int) to));
     }
 
     /** Groups per thread at least, so that a thread gets {@code MIN_ELEMENTS_PER_THREAD} values. */

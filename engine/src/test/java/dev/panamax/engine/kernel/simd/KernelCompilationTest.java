@@ -135,7 +135,10 @@ class KernelCompilationTest {
                 // GroupNorm on the same values read as [8, 16, 256] (a U-Net activation) in 4 groups
                 () -> b.groupNorm(image, 4, channelGamma, channelBeta, imageOut, groupMean, groupRstd, 1e-5f),
                 () -> b.groupNormBackward(image, 4, channelGamma, groupMean, groupRstd, imageGrad, imageOut,
-                        channelGradGamma, channelGradBeta)};
+                        channelGradGamma, channelGradBeta),
+                () -> b.groupNormSilu(image, 4, channelGamma, channelBeta, imageOut, groupMean, groupRstd, 1e-5f),
+                () -> b.groupNormSiluBackward(image, 4, channelGamma, channelBeta, groupMean, groupRstd, 1e-5f,
+                        imageGrad, imageOut, channelGradGamma, channelGradBeta)};
             long deadline = System.nanoTime() + WARM_UP_LIMIT_NANOS;
             for (int round = 0; ; round++) {
                 long worst = 0;
