@@ -231,6 +231,20 @@ public final class SimdBackend extends CheckedBackend {
     }
 
     @Override
+    protected void addChannelBiasKernel(MemorySegment x, MemorySegment bias, MemorySegment out, int planes,
+                                        int spatial) {
+        rows(planes, spatial, (from, to) -> SimdElementwise.addChannelBias(x, bias, out, (int) from, (int) to,
+                spatial));
+    }
+
+    @Override
+    protected void addChannelBiasBackwardKernel(MemorySegment dOut, MemorySegment dBias, int planes, int spatial) {
+        // Split by planes: each dBias[p] is one thread's row sum, so the thread count does not change it.
+        rows(planes, spatial, (from, to) -> SimdElementwise.accumulatePlaneSums(dOut, dBias, (int) from, (int) to,
+                spatial));
+    }
+
+    @Override
     protected void activationKernel(Activation kind, MemorySegment x, MemorySegment out, long n) {
         switch (kind) {
             case GELU -> elements(n, (from, to) -> SimdActivations.gelu(x, out, from, to));
