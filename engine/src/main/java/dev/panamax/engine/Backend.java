@@ -142,6 +142,21 @@ public interface Backend {
     void groupNormBackward(Tensor x, int groups, Tensor gamma, Tensor mean, Tensor rstd, Tensor dOut, Tensor dX,
                            Tensor dGamma, Tensor dBeta);
 
+    /**
+     * SiLU(GroupNorm(x)) in one pass over x: out = y·sigmoid(y) with y = GroupNorm(x) (as {@link #groupNorm},
+     * whose mean and rstd it stores). y itself is not stored: the backward recomputes it from x, mean and rstd.
+     */
+    void groupNormSilu(Tensor x, int groups, Tensor gamma, Tensor beta, Tensor out, Tensor mean, Tensor rstd,
+                       float eps);
+
+    /**
+     * Accumulates the gradients of {@link #groupNormSilu} into dX, dGamma and dBeta, given its inputs (eps
+     * included: a backend without a fused kernel recomputes GroupNorm's output with it) and the mean and rstd it
+     * stored.
+     */
+    void groupNormSiluBackward(Tensor x, int groups, Tensor gamma, Tensor beta, Tensor mean, Tensor rstd, float eps,
+                               Tensor dOut, Tensor dX, Tensor dGamma, Tensor dBeta);
+
     // ------------------------------------------------------------------ softmax and losses
 
     /** Softmax over the last dimension (max-subtracted). */

@@ -81,6 +81,21 @@ public abstract class CheckedBackend implements Backend {
                 groups);
     }
 
+    protected void groupNormSiluKernel(MemorySegment x, MemorySegment gamma, MemorySegment beta, MemorySegment out,
+                                       MemorySegment mean, MemorySegment rstd, int batch, int channels, int spatial,
+                                       int groups, float eps) {
+        ScalarNorms.groupNormSilu(x, gamma, beta, out, mean, rstd, batch, channels, spatial, groups, eps);
+    }
+
+    /** eps is GroupNorm's: the fused kernels do not need it, a composition that recomputes the forward does. */
+    protected void groupNormSiluBackwardKernel(MemorySegment x, MemorySegment gamma, MemorySegment beta,
+                                               MemorySegment mean, MemorySegment rstd, MemorySegment dOut,
+                                               MemorySegment dX, MemorySegment dGamma, MemorySegment dBeta,
+                                               int batch, int channels, int spatial, int groups, float eps) {
+        ScalarNorms.groupNormSiluBackward(x, gamma, beta, mean, rstd, dOut, dX, dGamma, dBeta, batch, channels,
+                spatial, groups);
+    }
+
     protected abstract void softmaxKernel(MemorySegment x, MemorySegment out, int rows, int cols, boolean log);
 
     protected void softmaxBackwardKernel(MemorySegment y, MemorySegment dOut, MemorySegment dX, int rows, int cols,
@@ -326,6 +341,30 @@ public abstract class CheckedBackend implements Backend {
         OpShape.same("groupNormBackward", new String[] {"gamma", "dGamma", "dBeta"}, gamma, dGamma, dBeta);
         groupNormBackwardKernel(memoryOf(x), memoryOf(gamma), memoryOf(mean), memoryOf(rstd), memoryOf(dOut),
                 memoryOf(dX), memoryOf(dGamma), memoryOf(dBeta), d[0], d[1], d[2], groups);
+    }
+
+    @Override
+    public final void groupNormSilu(Tensor x, int groups, Tensor gamma, Tensor beta, Tensor out, Tensor mean,
+                                    Tensor rstd, float eps) {
+        OpShape.same("groupNormSilu", X_OUT, x, out);
+        int[] d = groupDims("groupNormSilu", x, groups, gamma, mean, rstd);
+        OpShape.size("groupNormSilu", "beta", beta, d[1], "one per channel of x " + x.shapeString());
+        OpShape.epsilon("groupNormSilu", eps);
+        groupNormSiluKernel(memoryOf(x), memoryOf(gamma), memoryOf(beta), memoryOf(out), memoryOf(mean),
+                memoryOf(rstd), d[0], d[1], d[2], groups, eps);
+    }
+
+    @Override
+    public final void groupNormSiluBackward(Tensor x, int groups, Tensor gamma, Tensor beta, Tensor mean,
+                                            Tensor rstd, float eps, Tensor dOut, Tensor dX, Tensor dGamma,
+                                            Tensor dBeta) {
+        OpShape.same("groupNormSiluBackward", X_DOUT_DX, x, dOut, dX);
+        int[] d = groupDims("groupNormSiluBackward", x, groups, gamma, mean, rstd);
+        OpShape.same("groupNormSiluBackward", new String[] {"gamma", "beta", "dGamma", "dBeta"}, gamma, beta, dGamma,
+                dBeta);
+        OpShape.epsilon("groupNormSiluBackward", eps);
+        groupNormSiluBackwardKernel(memoryOf(x), memoryOf(gamma), memoryOf(beta), memoryOf(mean), memoryOf(rstd),
+                memoryOf(dOut), memoryOf(dX), memoryOf(dGamma), memoryOf(dBeta), d[0], d[1], d[2], groups, eps);
     }
 
     @Override

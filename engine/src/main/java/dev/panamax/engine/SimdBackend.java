@@ -11,6 +11,7 @@ import dev.panamax.engine.kernel.simd.gemm.SimdGemm;
 import dev.panamax.engine.kernel.simd.ops.SimdActivations;
 import dev.panamax.engine.kernel.simd.ops.SimdElementwise;
 import dev.panamax.engine.kernel.simd.ops.SimdGroupNorm;
+import dev.panamax.engine.kernel.simd.ops.SimdGroupNormSilu;
 import dev.panamax.engine.kernel.simd.ops.SimdNorms;
 import dev.panamax.engine.kernel.simd.ops.SimdSoftmax;
 import dev.panamax.engine.parallel.WorkerPool;
@@ -239,6 +240,20 @@ public final class SimdBackend extends CheckedBackend {
     }
 
     @Override
+    protected void addChannelBiasKernel(MemorySegment x, MemorySegment bias, MemorySegment out, int planes,
+                                        int spatial) {
+        rows(planes, spatial, (from, to) -> SimdElementwise.addChannelBias(x, bias, out, (int) from, (int) to,
+                spatial));
+    }
+
+    @Override
+    protected void addChannelBiasBackwardKernel(MemorySegment dOut, MemorySegment dBias, int planes, int spatial) {
+        // Split by planes: each dBias[p] is one thread's row sum, so the thread count does not change it.
+        rows(planes, spatial, (from, to) -> SimdElementwise.accumulatePlaneSums(dOut, dBias, (int) from, (int) to,
+                spatial));
+    }
+
+    @Override
     protected void activationKernel(Activation kind, MemorySegment x, MemorySegment out, long n) {
         switch (kind) {
             case GELU -> elements(n, (from, to) -> SimdActivations.gelu(x, out, from, to));
@@ -273,6 +288,25 @@ public final class SimdBackend extends CheckedBackend {
         pool().runRange(groups, groupGrain(batch, channels, spatial, groups), (from, to) -> SimdGroupNorm.backward(
                 x, gamma, mean, rstd, dOut, dX, dGamma, dBeta, batch, channels, spatial, groups, (int) from,
                 (int) to));
+    }
+
+    @Override
+    protected void groupNormSiluKernel(MemorySegment x, MemorySegment gamma, MemorySegment beta, MemorySegment out,
+                                       MemorySegment mean, MemorySegment rstd, int batch, int channels, int spatial,
+                                       int groups, float eps) {
+        pool().runRange(groups, groupGrain(batch, channels, spatial, groups), (from, to) ->
+                SimdGroupNormSilu.forward(x, gamma, beta, out, mean, rstd, batch, channels, spatial, groups, eps,
+                        (int) from, (int) to));
+    }
+
+    @Override
+    protected void groupNormSiluBackwardKernel(MemorySegment x, MemorySegment gamma, MemorySegment beta,
+                                               MemorySegment mean, MemorySegment rstd, MemorySegment dOut,
+                                               MemorySegment dX, MemorySegment dGamma, MemorySegment dBeta,
+                                               int batch, int channels, int spatial, int groups, float eps) {
+        pool().runRange(groups, groupGrain(batch, channels, spatial, groups), (from, to) ->
+                SimdGroupNormSilu.backward(x, gamma, beta, mean, rstd, dOut, dX, dGamma, dBeta, batch, channels,
+                        spatial, groups, (int) from, (int) to));
     }
 
     /** Groups per thread at least, so that a thread gets {@code MIN_ELEMENTS_PER_THREAD} values. */

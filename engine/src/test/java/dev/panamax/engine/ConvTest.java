@@ -86,6 +86,11 @@ class ConvTest {
         // Strides whose phases lack taps (kernel narrower than the stride) or pixels (input narrower than it).
         cases.add(new Case(2, 5, 10, 11, 3, 2, 3, 3, 1, true, 11));
         cases.add(new Case(1, 3, 2, 9, 4, 1, 2, 3, 0, false, 12));
+        // The U-Net's 14- and 7-wide levels and a 4-wide image: vectors of pixels straddling two and three output
+        // rows, packed as blended loads.
+        cases.add(new Case(2, 16, 14, 14, 17, 3, 3, 1, 1, true, 14));
+        cases.add(new Case(3, 5, 7, 7, 16, 3, 3, 1, 1, true, 15));
+        cases.add(new Case(2, 3, 6, 4, 5, 3, 3, 1, 1, true, 16));
         // Images larger than one channels-last group of the weight gradient: the reduction spans several groups.
         cases.add(new Case(3, 1, 128, 130, 2, 3, 3, 1, 1, true, 13));
         return cases.stream();

@@ -156,6 +156,14 @@ class CudaOpsTest {
                 same("groupNormBackward " + at, (k, t) -> k.groupNormBackward(t[0], groups, t[1], t[2], t[3], t[4],
                         t[5], t[6], t[7]), x, gamma, mean, rstd, random(seed++, s), random(seed++, s),
                         random(seed++, s[1]), random(seed++, s[1]));
+                if (groups < s[1]) {      // GroupNorm + SiLU, fused on the CPU and composed on the GPU
+                    same("groupNormSilu " + at, (k, t) -> k.groupNormSilu(t[0], groups, t[1], t[2], t[3], t[4],
+                            t[5], 1e-5f), x, gamma, beta, out, mean, rstd);
+                    SCALAR.groupNormSilu(x, groups, gamma, beta, copy(out), mean, rstd, 1e-5f);
+                    same("groupNormSiluBackward " + at, (k, t) -> k.groupNormSiluBackward(t[0], groups, t[1], t[2],
+                            t[3], t[4], 1e-5f, t[5], t[6], t[7], t[8]), x, gamma, beta, mean, rstd,
+                            random(seed++, s), random(seed++, s), random(seed++, s[1]), random(seed++, s[1]));
+                }
             }
         }
     }

@@ -3,7 +3,7 @@ package dev.panamax.engine.autograd;
 import dev.panamax.engine.Backend;
 import dev.panamax.engine.Tensor;
 
-/** LayerNorm, RMSNorm and GroupNorm with their backward rules; statistics are saved on the tape. */
+/** LayerNorm, RMSNorm, GroupNorm and GroupNorm + SiLU with their backward rules; statistics are saved on the tape. */
 public final class NormOps {
 
     private NormOps() {
@@ -47,6 +47,24 @@ public final class NormOps {
         Var out = tape.output(y, x, gamma, beta);
         tape.onBackward(out, () -> backend.groupNormBackward(x.value(), groups, gamma.value(), mean, rstd,
                 out.grad(), x.gradForAccumulation(), gamma.gradForAccumulation(), beta.gradForAccumulation()));
+        return out;
+    }
+
+    /**
+     * SiLU(GroupNorm(x)) as one operation (a U-Net's "normalize, then activate"): one pass over x each way, and
+     * GroupNorm's output and its gradient are never stored (the backward recomputes them from x, mean and rstd).
+     */
+    public static Var groupNormSilu(Tape tape, Var x, int groups, Var gamma, Var beta, float eps) {
+        Backend backend = tape.backend();
+        int batch = x.value().dim(0);
+        Tensor y = tape.allocate(x.shape());
+        Tensor mean = tape.allocate(batch * Math.max(1, groups));
+        Tensor rstd = tape.allocate(batch * Math.max(1, groups));
+        backend.groupNormSilu(x.value(), groups, gamma.value(), beta.value(), y, mean, rstd, eps);
+        Var out = tape.output(y, x, gamma, beta);
+        tape.onBackward(out, () -> backend.groupNormSiluBackward(x.value(), groups, gamma.value(), beta.value(),
+                mean, rstd, eps, out.grad(), x.gradForAccumulation(), gamma.gradForAccumulation(),
+                beta.gradForAccumulation()));
         return out;
     }
 }

@@ -7,6 +7,7 @@ import dev.panamax.engine.Transpose;
 import dev.panamax.engine.kernel.AttentionShape;
 import dev.panamax.engine.kernel.ConvShape;
 import dev.panamax.engine.kernel.GemmShape;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import jcuda.driver.CUdeviceptr;
 
@@ -359,6 +360,36 @@ public final class CudaBackend extends CheckedBackend {
         CUdeviceptr pdg = out(dGamma);
         kernel(CudaKernel.GROUPNORM_BACKWARD_PARAMS).grid(channels, 1, 1).ptr(px).ptr(pm).ptr(pr).ptr(pd).ptr(pdg)
                 .ptr(out(dBeta)).i32(batch).i32(channels).i32(spatial).i32(groups).launch();
+    }
+
+    /** GroupNorm into out, then SiLU in place: two launches (no fused kernel yet). */
+    @Override
+    protected void groupNormSiluKernel(MemorySegment x, MemorySegment gamma, MemorySegment beta, MemorySegment out,
+                                       MemorySegment mean, MemorySegment rstd, int batch, int channels, int spatial,
+                                       int groups, float eps) {
+        groupNormKernel(x, gamma, beta, out, mean, rstd, batch, channels, spatial, groups, eps);
+        activationKernel(Activation.SILU, out, out, (long) batch * channels * spatial);
+    }
+
+    /**
+     * The composition of the separate kernels: GroupNorm's output is recomputed into a temporary, SiLU's backward takes dOut to a zeroed temporary dY, and GroupNorm's backward takes dY.
+     */
+    @Override
+    protected void groupNormSiluBackwardKernel(MemorySegment x, MemorySegment gamma, MemorySegment beta,
+                                               MemorySegment mean, MemorySegment rstd, MemorySegment dOut,
+                                               MemorySegment dX, MemorySegment dGamma, MemorySegment dBeta,
+                                               int batch, int channels, int spatial, int groups, float eps) {
+        int size = Math.multiplyExact(Math.multiplyExact(batch, channels), spatial);
+        try (Arena temporaries = Arena.ofConfined()) {
+            MemorySegment y = memoryOf(Tensor.zeros(temporaries, size));
+            MemorySegment dY = memoryOf(Tensor.zeros(temporaries, size));
+            // Into temporaries: the stored mean and rstd stay as the forward left them.
+            MemorySegment tmpMean = memoryOf(Tensor.zeros(temporaries, batch * groups));
+            MemorySegment tmpRstd = memoryOf(Tensor.zeros(temporaries, batch * groups));
+            groupNormKernel(x, gamma, beta, y, tmpMean, tmpRstd, batch, channels, spatial, groups, eps);
+            activationBackwardKernel(Activation.SILU, y, dOut, dY, size);
+            groupNormBackwardKernel(x, gamma, mean, rstd, dY, dX, dGamma, dBeta, batch, channels, spatial, groups);
+        }
     }
 
     // ---------------------------------------------------------------- softmax and losses

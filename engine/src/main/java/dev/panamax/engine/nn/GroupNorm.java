@@ -31,6 +31,11 @@ public final class GroupNorm implements Layer {
         return NormOps.groupNorm(tape, x, groups, tape.param(gain), tape.param(shift), eps);
     }
 
+    /** SiLU(GroupNorm(x)) as one fused operation: the same values as {@code silu(forward(x))}, in one pass. */
+    public Var forwardSilu(Tape tape, Var x) {
+        return NormOps.groupNormSilu(tape, x, groups, tape.param(gain), tape.param(shift), eps);
+    }
+
     @Override
     public List<Parameter> parameters() {
         return List.of(gain, shift);

@@ -85,6 +85,13 @@ class AutogradTest {
             check("layerNorm (gamma)", new int[] {4}, (t, g) -> NormOps.layerNorm(t, t.constant(other), g, t.constant(beta), 1e-5f));
             check("rmsNorm", shape, (t, x) -> NormOps.rmsNorm(t, x, t.constant(gamma), 1e-5f));
             check("groupNorm", new int[] {2, 4, 3}, (t, x) -> NormOps.groupNorm(t, x, 2, t.constant(gamma), t.constant(beta), 1e-5f));
+            Tensor image = Tensor.uniform(arena, 14, -1.5f, 1.5f, 2, 4, 3);
+            check("groupNormSilu (x)", new int[] {2, 4, 3},
+                    (t, x) -> NormOps.groupNormSilu(t, x, 2, t.constant(gamma), t.constant(beta), 1e-5f));
+            check("groupNormSilu (gamma)", new int[] {4},
+                    (t, g) -> NormOps.groupNormSilu(t, t.constant(image), 2, g, t.constant(beta), 1e-5f));
+            check("groupNormSilu (beta)", new int[] {4},
+                    (t, b) -> NormOps.groupNormSilu(t, t.constant(image), 2, t.constant(gamma), b, 1e-5f));
             check("reshape", shape, (t, x) -> ElementwiseOps.gelu(t, ShapeOps.reshape(t, x, 2, 6)));
             check("embedding", new int[] {5, 3}, (t, table) -> ShapeOps.embedding(t, table, new int[] {4, 0, 4, 2}));
             check("concatChannels", new int[] {2, 1, 3},

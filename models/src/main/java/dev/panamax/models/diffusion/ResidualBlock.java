@@ -42,9 +42,9 @@ final class ResidualBlock implements Module {
 
     /** x [N, in, H, W], emb = SiLU(time embedding) [N, embedding] → [N, out, H, W]. */
     Var forward(Tape tape, Var x, Var emb) {
-        Var h = conv1.forward(tape, ElementwiseOps.silu(tape, norm1.forward(tape, x)));
+        Var h = conv1.forward(tape, norm1.forwardSilu(tape, x));      // SiLU(GroupNorm(x)), fused
         h = ElementwiseOps.addChannelBias(tape, h, timeProjection.forward(tape, emb));
-        h = conv2.forward(tape, ElementwiseOps.silu(tape, norm2.forward(tape, h)));
+        h = conv2.forward(tape, norm2.forwardSilu(tape, h));
         return ElementwiseOps.add(tape, skip == null ? x : skip.forward(tape, x), h);
     }
 

@@ -174,7 +174,7 @@ public final class UNet implements Module {
             }
         }
 
-        return outConv.forward(tape, ElementwiseOps.silu(tape, outNorm.forward(tape, h)));
+        return outConv.forward(tape, outNorm.forwardSilu(tape, h));
     }
 
     private void checkInputs(Var x, int[] t, int[] labels) {

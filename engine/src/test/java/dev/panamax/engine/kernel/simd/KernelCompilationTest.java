@@ -127,6 +127,7 @@ class KernelCompilationTest {
             Tensor channelGradBeta = dBeta.rows(0, 16);
             Tensor groupMean = mean.rows(0, 32);
             Tensor groupRstd = rstd.rows(0, 32);
+            Tensor planeBias = Tensor.randn(arena, 5, 8, 16);
             Runnable[] ops = {
                 () -> b.add(x, y, out), () -> b.axpy(0.1f, x, out), () -> b.addBias(x, gamma, out),
                 () -> b.addBiasBackward(x, dGamma), () -> b.gelu(x, out), () -> b.geluBackward(x, y, out),
@@ -137,7 +138,11 @@ class KernelCompilationTest {
                 // GroupNorm on the same values read as [8, 16, 256] (a U-Net activation) in 4 groups
                 () -> b.groupNorm(image, 4, channelGamma, channelBeta, imageOut, groupMean, groupRstd, 1e-5f),
                 () -> b.groupNormBackward(image, 4, channelGamma, groupMean, groupRstd, imageGrad, imageOut,
-                        channelGradGamma, channelGradBeta)};
+                        channelGradGamma, channelGradBeta),
+                () -> b.addChannelBias(image, planeBias, imageOut), () -> b.addChannelBiasBackward(image, planeBias),
+                () -> b.groupNormSilu(image, 4, channelGamma, channelBeta, imageOut, groupMean, groupRstd, 1e-5f),
+                () -> b.groupNormSiluBackward(image, 4, channelGamma, channelBeta, groupMean, groupRstd, 1e-5f,
+                        imageGrad, imageOut, channelGradGamma, channelGradBeta)};
             long deadline = System.nanoTime() + WARM_UP_LIMIT_NANOS;
             for (int round = 0; ; round++) {
                 long worst = 0;

@@ -5,6 +5,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -27,8 +28,9 @@ import jdk.incubator.vector.VectorSpecies;
  * plane ch sits at a fixed offset and every tap is in bounds. Then {@code B[r, (y, x)] = buf[base(y, x) +
  * offset[r]]}: a panel row is one table lookup and, with mul = 1, two plain vector loads per NR lanes whenever
  * each vector's pixels share an output row (always for widths that are multiples of the vector length, and for
- * the 1×1 convolution, whose image is one long row). Vectors that straddle two output rows, and strided
- * geometries, gather lane by lane from the same buffer. Lanes beyond a panel's last pixel hold whatever lies in
+ * the 1×1 convolution, whose image is one long row). A vector that straddles two or three output rows (at 28,
+ * 14 and 7 pixels wide, one vector in 7, 3 in 7 and all of them) is as many loads blended by lane; strided
+ * geometries gather lane by lane from the same buffer. Lanes beyond a panel's last pixel hold whatever lies in
  * the buffer there: the micro-kernel's lanes are independent and those columns are never stored.
  * The very first version tested every tap against the borders with masked loads, and its packing cost 28% of the
  * forward time; the copy made it about 5%.
@@ -233,7 +235,7 @@ final class ImageColumns {
                 }
                 if (mul == 1 && laneBase[last] - laneBase[v] == last - v) {
                     copyOne(buf, laneBase[v], plane, k0, kc, nr, v, dst);
-                } else {
+                } else if (mul != 1 || !copyRowSegments(buf, laneBase, v, last, plane, k0, kc, nr, dst)) {
                     gatherLanes(buf, laneBase, v, last + 1, plane, k0, kc, nr, dst);
                 }
             }
@@ -252,6 +254,61 @@ final class ImageColumns {
     private static void copyOne(float[] buf, int base, int[] offset, int k0, int kc, int nr, int v, float[] dst) {
         for (int i = 0; i < kc; i++) {
             FloatVector.fromArray(S, buf, base + offset[k0 + i]).intoArray(dst, i * nr + v);
+        }
+    }
+
+    /**
+     * A vector whose lanes {@code [v, last]} span two or three output rows (stride 1): each row's run of lanes is
+     * contiguous in the buffer, so the vector is two or three plain loads, blended by lane. Load s starts where
+     * lane v would sit if the whole vector continued run s, so lane j of it holds run s's value for every j in run
+     * s (lanes outside the runs read whatever is there and are never stored). Returns false for more than three
+     * runs (images under 4 pixels wide), which the caller gathers lane by lane.
+     */
+    private static boolean copyRowSegments(float[] buf, int[] laneBase, int v, int last, int[] offset, int k0,
+                                           int kc, int nr, float[] dst) {
+        int b1 = -1;
+        int b2 = -1;
+        int t1 = 0;
+        int t2 = 0;
+        for (int j = v + 1; j <= last; j++) {
+            if (laneBase[j] != laneBase[j - 1] + 1) {
+                if (b1 < 0) {
+                    b1 = laneBase[j] - (j - v);
+                    t1 = j - v;
+                } else if (b2 < 0) {
+                    b2 = laneBase[j] - (j - v);
+                    t2 = j - v;
+                } else {
+                    return false;
+                }
+            }
+        }
+        // Lanes t ≥ t1 come from run 1 (and t ≥ t2 from run 2): indexInRange(−t, V − t) sets lanes [t, V).
+        VectorMask<Float> m1 = S.indexInRange(-t1, V - t1);
+        if (b2 < 0) {
+            copyTwoRuns(buf, laneBase[v], b1, m1, offset, k0, kc, nr, v, dst);
+        } else {
+            copyThreeRuns(buf, laneBase[v], b1, m1, b2, S.indexInRange(-t2, V - t2), offset, k0, kc, nr, v, dst);
+        }
+        return true;
+    }
+
+    private static void copyTwoRuns(float[] buf, int b0, int b1, VectorMask<Float> m1, int[] offset, int k0, int kc,
+                                    int nr, int v, float[] dst) {
+        for (int i = 0; i < kc; i++) {
+            int at = offset[k0 + i];
+            FloatVector.fromArray(S, buf, b0 + at).blend(FloatVector.fromArray(S, buf, b1 + at), m1)
+                    .intoArray(dst, i * nr + v);
+        }
+    }
+
+    private static void copyThreeRuns(float[] buf, int b0, int b1, VectorMask<Float> m1, int b2,
+                                      VectorMask<Float> m2, int[] offset, int k0, int kc, int nr, int v,
+                                      float[] dst) {
+        for (int i = 0; i < kc; i++) {
+            int at = offset[k0 + i];
+            FloatVector.fromArray(S, buf, b0 + at).blend(FloatVector.fromArray(S, buf, b1 + at), m1)
+                    .blend(FloatVector.fromArray(S, buf, b2 + at), m2).intoArray(dst, i * nr + v);
         }
     }
 

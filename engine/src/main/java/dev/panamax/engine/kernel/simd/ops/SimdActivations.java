@@ -31,6 +31,10 @@ public final class SimdActivations {
         return FloatVector.fromMemorySegment(S, m, i * Float.BYTES, ORDER, mask);
     }
 
+    private static FloatVector load(MemorySegment m, long i) {
+        return FloatVector.fromMemorySegment(S, m, i * Float.BYTES, ORDER);
+    }
+
     // ----------------------------------------------------------------- GELU
 
     private static FloatVector gelu(FloatVector x) {
@@ -86,26 +90,42 @@ public final class SimdActivations {
     }
 
     // ----------------------------------------------------------------- SiLU
+    // Whole vectors unmasked, the tail masked: masking every iteration made these loops several times slower
+    // on AVX2, which has no cheap masked load.
 
-    private static FloatVector sigmoid(FloatVector x) {
-        return FloatVector.broadcast(S, 1f).div(VectorMath.exp(x.neg()).add(1f));
+    /** y·sigmoid(y), written y / (1 + e^−y): one division and no separate multiply. */
+    static FloatVector silu(FloatVector y) {
+        return y.div(VectorMath.exp(y.neg()).add(1f));
+    }
+
+    /** SiLU'(y) = s·(1 + y·(1 − s)) with s = sigmoid(y). */
+    static FloatVector siluDerivative(FloatVector y) {
+        FloatVector one = FloatVector.broadcast(S, 1f);
+        FloatVector s = one.div(VectorMath.exp(y.neg()).add(1f));
+        return s.mul(y.mul(one.sub(s)).add(1f));
     }
 
     public static void silu(MemorySegment x, MemorySegment out, long from, long to) {
-        for (long i = from; i < to; i += V) {
+        long i = from;
+        for (long full = from + S.loopBound(to - from); i < full; i += V) {
+            silu(load(x, i)).intoMemorySegment(out, i * Float.BYTES, ORDER);
+        }
+        if (i < to) {
             VectorMask<Float> m = mask(i, to);
-            FloatVector v = load(x, i, m);
-            v.mul(sigmoid(v)).intoMemorySegment(out, i * Float.BYTES, ORDER, m);
+            silu(load(x, i, m)).intoMemorySegment(out, i * Float.BYTES, ORDER, m);
         }
     }
 
     public static void siluBackward(MemorySegment x, MemorySegment dOut, MemorySegment dX, long from, long to) {
-        for (long i = from; i < to; i += V) {
+        long i = from;
+        for (long full = from + S.loopBound(to - from); i < full; i += V) {
+            load(dX, i).add(load(dOut, i).mul(siluDerivative(load(x, i))))
+                    .intoMemorySegment(dX, i * Float.BYTES, ORDER);
+        }
+        if (i < to) {
             VectorMask<Float> m = mask(i, to);
-            FloatVector v = load(x, i, m);
-            FloatVector s = sigmoid(v);
-            FloatVector derivative = s.mul(v.mul(FloatVector.broadcast(S, 1f).sub(s)).add(1f));
-            load(dX, i, m).add(load(dOut, i, m).mul(derivative)).intoMemorySegment(dX, i * Float.BYTES, ORDER, m);
+            load(dX, i, m).add(load(dOut, i, m).mul(siluDerivative(load(x, i, m))))
+                    .intoMemorySegment(dX, i * Float.BYTES, ORDER, m);
         }
     }
 

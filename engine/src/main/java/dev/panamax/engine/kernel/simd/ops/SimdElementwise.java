@@ -1,6 +1,7 @@
 package dev.panamax.engine.kernel.simd.ops;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
@@ -100,6 +101,33 @@ public final class SimdElementwise {
                 VectorMask<Float> m = S.indexInRange(c, cols);
                 load(x, row + c, m).add(load(bias, c, m)).intoMemorySegment(out, (row + c) * Float.BYTES, ORDER, m);
             }
+        }
+    }
+
+    /** Planes {@code [planeFrom, planeTo)} of out[p, s] = x[p, s] + bias[p], each plane {@code spatial} long. */
+    public static void addChannelBias(MemorySegment x, MemorySegment bias, MemorySegment out, int planeFrom,
+                                      int planeTo, int spatial) {
+        int full = S.loopBound(spatial);
+        for (int p = planeFrom; p < planeTo; p++) {
+            long plane = (long) p * spatial;
+            FloatVector b = FloatVector.broadcast(S, bias.getAtIndex(ValueLayout.JAVA_FLOAT, p));
+            int s = 0;
+            for (; s < full; s += V) {
+                load(x, plane + s).add(b).intoMemorySegment(out, (plane + s) * Float.BYTES, ORDER);
+            }
+            if (s < spatial) {
+                VectorMask<Float> m = S.indexInRange(s, spatial);
+                load(x, plane + s, m).add(b).intoMemorySegment(out, (plane + s) * Float.BYTES, ORDER, m);
+            }
+        }
+    }
+
+    /** Planes {@code [planeFrom, planeTo)}: dBias[p] += Σ_s dOut[p, s] (vector lanes, then lanes in fixed order). */
+    public static void accumulatePlaneSums(MemorySegment dOut, MemorySegment dBias, int planeFrom, int planeTo,
+                                           int spatial) {
+        ValueLayout.OfFloat f = ValueLayout.JAVA_FLOAT;
+        for (int p = planeFrom; p < planeTo; p++) {
+            dBias.setAtIndex(f, p, dBias.getAtIndex(f, p) + SimdRows.sum(dOut, (long) p * spatial, spatial));
         }
     }
 

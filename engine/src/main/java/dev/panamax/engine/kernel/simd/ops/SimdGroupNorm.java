@@ -37,10 +37,8 @@ public final class SimdGroupNorm {
         for (int n = 0; n < batch; n++) {
             for (int g = groupFrom; g < groupTo; g++) {
                 long start = ((long) n * channels + (long) g * perGroup) * spatial;
-                float roughMean = SimdRows.sum(x, start, groupSize) / groupSize;
-                float mu = roughMean + SimdRows.sumDeviations(x, start, groupSize, roughMean) / groupSize;
-                float s = (float) (1 / Math.sqrt(SimdRows.sumSquaredDeviations(x, start, groupSize, mu) / groupSize
-                        + eps));
+                float mu = mean(x, start, groupSize);
+                float s = rstd(x, start, groupSize, mu, eps);
                 for (int c = 0; c < perGroup; c++) {
                     int channel = g * perGroup + c;
                     float scale = s * gamma.getAtIndex(F, channel);
@@ -59,6 +57,17 @@ public final class SimdGroupNorm {
                 rstd.setAtIndex(F, (long) n * groups + g, s);
             }
         }
+    }
+
+    /** The mean of {@code size} values from {@code start}: a rough mean, then one correction pass. */
+    static float mean(MemorySegment x, long start, int size) {
+        float roughMean = SimdRows.sum(x, start, size) / size;
+        return roughMean + SimdRows.sumDeviations(x, start, size, roughMean) / size;
+    }
+
+    /** 1/√(σ² + eps), with σ² from the squared deviations from {@code mu}. */
+    static float rstd(MemorySegment x, long start, int size, float mu, float eps) {
+        return (float) (1 / Math.sqrt(SimdRows.sumSquaredDeviations(x, start, size, mu) / size + eps));
     }
 
     /**
