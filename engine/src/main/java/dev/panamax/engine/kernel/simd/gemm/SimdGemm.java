@@ -13,8 +13,8 @@ import java.lang.foreign.ValueLayout;
  *   for pc in K step KC
  *     pack B[pc.., jc..]                   job 1: threads pack disjoint panels (the caller alone if small)
  *     for ic in (a part's) M step MC       job 2: parts of M (or of the N panels), claimed by idle threads;
- *       pack A[ic.., pc..]                   A block MC×KC lives in L2, packed per thread
- *       pack A[ic.., pc..]
+ *       pack A[ic.., pc..]                   A block MC×KC lives in L2, packed per thread (copied row by row
+ *                                            instead when it meets at most ROW_COPY_MAX_PANELS B panels)
  *       for jr in NC step NR               B micro-panel stays in L1
  *         for ir in MC step MR
  *           micro-kernel                   MR×NR of C in registers
