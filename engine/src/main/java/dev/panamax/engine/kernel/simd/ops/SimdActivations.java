@@ -28,7 +28,7 @@ public final class SimdActivations {
     }
 
     private static FloatVector load(MemorySegment m, long i, VectorMask<Float> mask) {
-        return FloatVector.fromMemorySegment(S, m, i * Float.BYTES, ORDER, mask);
+        return SimdRows.load(m, i, mask);      // a plain load when every lane is set (see there)
     }
 
     // ----------------------------------------------------------------- GELU
@@ -77,7 +77,7 @@ public final class SimdActivations {
             VectorMask<Float> m = S.indexInRange(j, count);
             long i = start + j;
             FloatVector v = load(x, i, m);
-            FloatVector t = FloatVector.fromArray(S, tanh, j, m);
+            FloatVector t = SimdRows.load(tanh, j, m);
             FloatVector du = v.mul(v).mul(3f * GELU_CUBIC).add(1f).mul(SQRT_2_OVER_PI);
             FloatVector oneMinusT2 = FloatVector.broadcast(S, 1f).sub(t.mul(t));
             FloatVector derivative = t.add(1f).mul(0.5f).add(v.mul(0.5f).mul(oneMinusT2).mul(du));

@@ -20,7 +20,7 @@ public final class SimdElementwise {
     }
 
     private static FloatVector load(MemorySegment m, long i, VectorMask<Float> mask) {
-        return FloatVector.fromMemorySegment(S, m, i * Float.BYTES, ORDER, mask);
+        return SimdRows.load(m, i, mask);
     }
 
     private static FloatVector load(MemorySegment m, long i) {
