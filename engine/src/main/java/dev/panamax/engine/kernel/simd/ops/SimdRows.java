@@ -37,6 +37,27 @@ final class SimdRows {
         return FloatVector.fromMemorySegment(S, m, i * Float.BYTES, ORDER);
     }
 
+    /** {@code n} rounded up to whole vectors. */
+    static int roundUp(int n) {
+        return (n + V - 1) / V * V;
+    }
+
+    private static final ThreadLocal<float[][]> COLUMN_SUMS = ThreadLocal.withInitial(() -> new float[1][0]);
+
+    /**
+     * This thread's scratch for column sums, at least {@code n} floats (a whole number of vectors), zeroed. Kept
+     * per thread so a backward pass allocates nothing once warm.
+     */
+    static float[] columnSums(int n) {
+        float[][] holder = COLUMN_SUMS.get();
+        if (holder[0].length < n) {
+            holder[0] = new float[n];
+        } else {
+            java.util.Arrays.fill(holder[0], 0, n, 0f);
+        }
+        return holder[0];
+    }
+
     static void store(FloatVector v, MemorySegment m, long i) {
         v.intoMemorySegment(m, i * Float.BYTES, ORDER);
     }

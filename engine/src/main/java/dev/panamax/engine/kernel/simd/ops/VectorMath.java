@@ -16,19 +16,20 @@ import jdk.incubator.vector.VectorSpecies;
  * (truncation error below 2⁻²³·e^r), then scaled by 2ⁿ through the exponent bits. Relative error about 2 ulp for
  * inputs in [−87.3, 88]; below that the result flushes to 0, above it saturates at e^88 (2⁻¹²⁶ and 2¹²⁷ bound the exponent trick).
  * tanh(x) = 1 − 2/(e^{2x} + 1), with absolute error about 2⁻²³ (relative accuracy near 0 is lower, which is
- * harmless where tanh is added to 1, as in GELU).
+ * harmless where tanh is added to 1, as in GELU). {@code SimdActivations}' GELU writes exp out in its loop body
+ * (see there why); a change to exp here must be made there too.
  */
 public final class VectorMath {
 
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED;
 
-    private static final float LOG2E = 1.44269504088896341f;
-    private static final float LN2_HI = 0.693359375f;
-    private static final float LN2_LO = -2.12194440e-4f;
-    private static final float ROUNDING_MAGIC = 12582912f;   // 1.5·2²³: adding it rounds to an integer
-    private static final float MAX_INPUT = 88.0f;
-    private static final float MIN_INPUT = -87.3f;
+    static final float LOG2E = 1.44269504088896341f;
+    static final float LN2_HI = 0.693359375f;
+    static final float LN2_LO = -2.12194440e-4f;
+    static final float ROUNDING_MAGIC = 12582912f;   // 1.5·2²³: adding it rounds to an integer
+    static final float MAX_INPUT = 88.0f;
+    static final float MIN_INPUT = -87.3f;
 
     private VectorMath() {
     }
