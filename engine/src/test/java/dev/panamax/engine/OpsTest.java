@@ -173,6 +173,34 @@ class OpsTest {
         }
     }
 
+    /**
+     * Enough rows that the backend splits the column sums (bias and LayerNorm parameter gradients) over threads in
+     * blocks of 64 columns, so a block starts at column 64 and the last one is an odd width; the per-thread sums
+     * add each column's rows in order, so the bias gradient is exact and the layer norm within its tolerance.
+     */
+    @Test
+    void columnSumsSplitOverThreadsMatchTheReference() {
+        for (int[] shape : new int[][] {{1100, 97}, {1030, 200}, {700, 129}}) {
+            int rows = shape[0];
+            int cols = shape[1];
+            long seed = rows * 7L + cols;
+            Tensor dOut = random(seed, rows, cols);
+            Tensor wantBias = random(seed + 1, cols);
+            Tensor gotBias = copy(wantBias);
+            SCALAR.addBiasBackward(dOut, wantBias);
+            simd.addBiasBackward(dOut, gotBias);
+            assertArrayEquals(wantBias.toArray(), gotBias.toArray(), 0f, "bias gradient " + rows + "x" + cols);
+
+            Tensor x = random(seed + 2, rows, cols);
+            Tensor[] want = layerNorm(SCALAR, x, random(seed + 3, cols), random(seed + 4, cols), dOut);
+            Tensor[] got = layerNorm(simd, x, random(seed + 3, cols), random(seed + 4, cols), dOut);
+            // dGamma and dBeta sum over ~1000 rows in float against the reference's sums.
+            assertClose("layerNorm dX " + rows + "x" + cols, want[1].toArray(), got[1].toArray(), 2e-4, 1e-4);
+            assertClose("layerNorm dGamma " + rows + "x" + cols, want[2].toArray(), got[2].toArray(), 5e-3, 1e-4);
+            assertClose("layerNorm dBeta " + rows + "x" + cols, want[3].toArray(), got[3].toArray(), 5e-3, 1e-4);
+        }
+    }
+
     @Test
     void groupNormMatchesTheReference() {
         int[][] channelsAndGroups = {{1, 1}, {4, 2}, {6, 3}, {16, 8}, {12, 1}, {32, 8}};

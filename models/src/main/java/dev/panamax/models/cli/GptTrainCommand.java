@@ -88,8 +88,15 @@ final class GptTrainCommand implements Callable<Integer> {
     @Option(names = "--dropout", description = "Dropout probability (default: the preset's).")
     Float dropout;
 
+    @Option(names = "--no-bias", description = "No biases in the Linear layers and LayerNorms, as nanoGPT's "
+            + "bias=False (default: biases, as GPT-2).")
+    boolean noBias;
+
     @Option(names = "--weight-decay", defaultValue = "0.1", description = "AdamW decay on matrices (default: ${DEFAULT-VALUE}).")
     double weightDecay;
+
+    @Option(names = "--beta1", defaultValue = "0.9", description = "AdamW β₁ (default: ${DEFAULT-VALUE}).")
+    double beta1;
 
     @Option(names = "--beta2", defaultValue = "0.99", description = "AdamW β₂ (default: ${DEFAULT-VALUE}).")
     double beta2;
@@ -99,6 +106,11 @@ final class GptTrainCommand implements Callable<Integer> {
 
     @Option(names = "--seed", defaultValue = "1337", description = "Seeds the weights, data order and dropout (default: ${DEFAULT-VALUE}).")
     long seed;
+
+    @Option(names = "--full-val", description = "After the last step, also measure the loss over the whole val "
+            + "split (every window once), the figure to compare runs by; the per-eval val loss is an estimate from "
+            + "--eval-iters random batches.")
+    boolean fullVal;
 
     @Option(names = "--resume", description = "Continue the run in the output folder from its checkpoint/ (its saved "
             + "settings are used; only --max-iters may change).")
@@ -135,9 +147,12 @@ final class GptTrainCommand implements Callable<Integer> {
             if (dropout != null) {
                 config = config.withDropout(dropout);
             }
+            if (noBias) {
+                config = config.withBias(false);
+            }
             TrainingSettings settings = new TrainingSettings(batchSize, maxIters, learningRate, minLearningRate,
                     warmupIters, lrDecayIters != null ? lrDecayIters : maxIters, evalInterval, evalIters,
-                    gradAccumulation, weightDecay, 0.9, beta2, gradClip, 0.1, seed);
+                    gradAccumulation, weightDecay, beta1, beta2, gradClip, 0.1, seed);
             TokenDataset data = TokenDataset.split(tokenizer.encode(corpus), settings.valFraction(),
                     config.blockSize(), text.toString());
             model = new GptModel(config, seed);
@@ -147,9 +162,10 @@ final class GptTrainCommand implements Callable<Integer> {
         }
         GptConfig config = trainer.model().config();
         TrainingSettings s = trainer.settings();
-        console.printf(Locale.ROOT, "model %s: %d layers, %d heads, width %d, block %d, %.2fM parameters, dropout %s%n",
+        console.printf(Locale.ROOT, "model %s: %d layers, %d heads, width %d, block %d, %.2fM parameters, dropout %s%s%n",
                 resume ? "(from the checkpoint)" : preset, config.layers(), config.heads(), config.width(),
-                config.blockSize(), trainer.model().parameterCount() / 1e6, config.dropout());
+                config.blockSize(), trainer.model().parameterCount() / 1e6, config.dropout(),
+                config.bias() ? "" : ", no bias");
         console.printf(Locale.ROOT, "batch %d × %d tokens × %d accumulation, lr %s → %s (warmup %d, cosine to step %d), "
                         + "%d steps, %s backend, %d threads%n", s.batchSize(), config.blockSize(), s.gradAccumulation(),
                 s.learningRate(), s.minLearningRate(), s.warmupIters(), s.lrDecayIters(), s.maxIters(), backend.name(),
@@ -170,6 +186,11 @@ final class GptTrainCommand implements Callable<Integer> {
                 }
             });
             double seconds = (System.nanoTime() - start) / 1e9;
+            if (fullVal) {
+                console.printf(Locale.ROOT, "val loss over the whole val split (%,d windows of %d tokens): %.4f%n",
+                        trainer.data().sequentialValWindows(config.blockSize()), config.blockSize(),
+                        trainer.evaluateWholeValSplit());
+            }
             console.printf(Locale.ROOT, "best val loss %.4f; %d steps in %s (%s tokens/s)%n", trainer.bestValLoss(),
                     s.maxIters(), ProgressBar.duration(seconds),
                     ProgressBar.rate(trainer.tokensPerStep() * (double) s.maxIters() / seconds));

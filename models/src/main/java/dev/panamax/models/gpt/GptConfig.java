@@ -75,6 +75,11 @@ public record GptConfig(int vocabSize, int blockSize, int layers, int heads, int
         return new GptConfig(vocabSize, blockSize, layers, heads, width, newDropout, bias);
     }
 
+    /** The same shape with or without biases (nanoGPT's {@code bias=False}: no bias in any Linear or LayerNorm). */
+    public GptConfig withBias(boolean newBias) {
+        return new GptConfig(vocabSize, blockSize, layers, heads, width, dropout, newBias);
+    }
+
     public GptConfig withVocabSize(int newVocabSize) {
         return new GptConfig(newVocabSize, blockSize, layers, heads, width, dropout, bias);
     }

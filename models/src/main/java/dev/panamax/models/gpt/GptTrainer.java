@@ -31,7 +31,7 @@ import java.util.Map;
  * Trains a {@link GptModel} as nanoGPT's {@code train.py} does: each step reads {@code gradAccumulation}
  * micro-batches of random windows, averages their gradients, clips the global norm, sets the warmup + cosine
  * learning rate and takes an AdamW step (decay on matrices only, β₂ 0.99). Every {@code evalInterval} steps and
- * at the last one it measures the val loss on fixed val batches, writes the {@code checkpoint/} directory
+ * at the last one it measures the val loss on random val batches, writes the {@code checkpoint/} directory
  * (model, optimizer, step) and, when the val loss is the lowest so far, {@code best/}.
  *
  * <p>Outputs in the run directory: {@code checkpoint/}, {@code best/}, {@code metrics.csv} (one row per step:
@@ -166,6 +166,10 @@ public final class GptTrainer implements AutoCloseable {
         return settings;
     }
 
+    public TokenDataset data() {
+        return data;
+    }
+
     /** Optimizer steps done. */
     public int step() {
         return step;
@@ -273,17 +277,41 @@ public final class GptTrainer implements AutoCloseable {
         return new double[] {lossSum / micro, norm, lr};
     }
 
-    /** The mean val loss over {@code evalIters} fixed val batches, without dropout. */
+    /**
+     * The mean val loss over {@code evalIters} batches of random val windows, without dropout, as nanoGPT's
+     * {@code estimate_loss}: each evaluation draws its own windows (seeded by the step, so a resumed run draws the
+     * same ones), which keeps a lucky or unlucky fixed set from biasing every point of the curve the same way.
+     */
     public double evaluate() {
         int batch = settings.batchSize();
         double sum = 0;
         for (int i = 0; i < settings.evalIters(); i++) {
-            data.batch(TokenDataset.Split.VAL, batch, time, settings.seed(), 0, i, inputs, targets);
+            data.batch(TokenDataset.Split.VAL, batch, time, settings.seed(), step, i, inputs, targets);
             try (Tape tape = new Tape(backend)) {
                 sum += model.loss(tape, inputs, targets, batch, time, 0f, 0).item();
             }
         }
         return sum / settings.evalIters();
+    }
+
+    /**
+     * The val loss over the whole val split: every non-overlapping window of the block size once
+     * ({@link TokenDataset#sequentialValBatch}), each token weighted equally. A random-window estimate of
+     * {@code evalIters} batches scatters around this value; this is the figure to compare runs by.
+     */
+    public double evaluateWholeValSplit() {
+        int batch = settings.batchSize();
+        int windows = data.sequentialValWindows(time);
+        double sum = 0;
+        for (int first = 0; first < windows; first += batch) {
+            int count = data.sequentialValBatch(first, batch, time, inputs, targets);
+            int[] in = count == batch ? inputs : java.util.Arrays.copyOf(inputs, count * time);
+            int[] out = count == batch ? targets : java.util.Arrays.copyOf(targets, count * time);
+            try (Tape tape = new Tape(backend)) {
+                sum += (double) model.loss(tape, in, out, count, time, 0f, 0).item() * count;
+            }
+        }
+        return sum / windows;
     }
 
     // ---------------------------------------------------------------- checkpoints and charts

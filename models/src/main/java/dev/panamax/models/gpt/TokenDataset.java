@@ -30,15 +30,16 @@ public final class TokenDataset {
     }
 
     /**
-     * Splits {@code tokens}: the last {@code valFraction} go to val. Both parts need at least {@code blockSize + 1}
-     * tokens (one full window); otherwise the error says how long the text must be. {@code source} names the text.
+     * Splits {@code tokens}: the first ⌊n·(1 − valFraction)⌋ go to train and the rest to val, as nanoGPT's
+     * {@code prepare.py} ({@code data[:int(n*0.9)]}). Both parts need at least {@code blockSize + 1} tokens (one full
+     * window); otherwise the error says how long the text must be. {@code source} names the text.
      */
     public static TokenDataset split(int[] tokens, double valFraction, int blockSize, String source) {
         if (!(valFraction > 0 && valFraction < 1)) {
             throw new IllegalArgumentException("val fraction must be in (0, 1), got " + valFraction);
         }
-        int valLength = (int) Math.round(tokens.length * valFraction);
-        int trainLength = tokens.length - valLength;
+        int trainLength = (int) (tokens.length * (1 - valFraction));
+        int valLength = tokens.length - trainLength;
         int needed = blockSize + 1;
         if (trainLength < needed || valLength < needed) {
             long total = (long) Math.ceil(needed / Math.min(valFraction, 1 - valFraction)) + 1;
@@ -90,6 +91,39 @@ public final class TokenDataset {
             System.arraycopy(tokens, offset, inputs, b * time, time);
             System.arraycopy(tokens, offset + 1, targets, b * time, time);
         }
+    }
+
+    /**
+     * How many windows of {@code time + 1} tokens, one after another, cover the val split:
+     * {@link #sequentialValBatch} reads them in order.
+     */
+    public int sequentialValWindows(int time) {
+        return (val.length - 1) / time;
+    }
+
+    /**
+     * Fills {@code inputs} and {@code targets} with up to {@code batch} consecutive, non-overlapping val windows
+     * starting at window {@code first} (window w covers tokens [w·time, w·time + time]), and returns how many it
+     * filled. Reading every window once gives the loss of the whole val split, with every context length 1..time
+     * equally often, as in random windows, so its expectation is the one a random-window estimate has.
+     */
+    public int sequentialValBatch(int first, int batch, int time, int[] inputs, int[] targets) {
+        int windows = sequentialValWindows(time);
+        if (first < 0 || first >= windows) {
+            throw new IllegalArgumentException("sequentialValBatch: window " + first + " is outside [0, " + windows
+                    + ") for time " + time);
+        }
+        if (inputs.length != batch * time || targets.length != batch * time) {
+            throw new IllegalArgumentException("sequentialValBatch: arrays of " + inputs.length + " and "
+                    + targets.length + " for batch " + batch + " × time " + time);
+        }
+        int count = Math.min(batch, windows - first);
+        for (int b = 0; b < count; b++) {
+            int offset = (first + b) * time;
+            System.arraycopy(val, offset, inputs, b * time, time);
+            System.arraycopy(val, offset + 1, targets, b * time, time);
+        }
+        return count;
     }
 
     /** One 64-bit seed from several numbers (SplitMix64 finalizer per input). */

@@ -22,10 +22,17 @@ class GptCommandTest {
         Path run = dir.resolve("run");
         Cli train = Cli.run("--threads", "1", "gpt", "train", "--text", text.toString(), "--preset", "tiny",
                 "--block-size", "8", "--batch-size", "2", "--max-iters", "5", "--eval-interval", "2",
-                "--eval-iters", "1", "--warmup-iters", "1", "--out", run.toString());
+                "--eval-iters", "1", "--warmup-iters", "1", "--no-bias", "--beta1", "0.8", "--full-val",
+                "--out", run.toString());
         assertEquals(0, train.exit(), train.err() + train.out());
         assertTrue(train.out().contains("step 2: train loss") && train.out().contains("step 5: train loss"),
                 train.out());
+        assertTrue(train.out().contains(", no bias") && train.out().contains("val loss over the whole val split"),
+                train.out());
+        String config = Files.readString(run.resolve("checkpoint").resolve("config.json"));
+        assertTrue(config.contains("\"bias\": false"), config);
+        String trainer = Files.readString(run.resolve("checkpoint").resolve("trainer.json"));
+        assertTrue(trainer.contains("\"beta1\": 0.8"), trainer);
         List<String> metrics = Files.readAllLines(run.resolve("metrics.csv"));
         assertTrue(metrics.get(0).startsWith("step,train_loss,val_loss,lr,tokens_per_s,elapsed_s"), metrics.get(0));
         assertEquals(6, metrics.size());

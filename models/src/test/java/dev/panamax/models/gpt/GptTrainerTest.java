@@ -109,6 +109,42 @@ class GptTrainerTest {
     }
 
     @Test
+    void splitsAsNanoGptAndTheWholeValSplitIsEveryWindowOnce() {
+        // nanoGPT's prepare.py: train = data[:int(n*0.9)], val = the rest (Tiny Shakespeare: 1,003,854 / 111,540)
+        TokenDataset shakespeareSized = TokenDataset.split(new int[1_115_394], 0.1, 64, "text");
+        assertEquals(1_003_854, shakespeareSized.trainTokens());
+        assertEquals(111_540, shakespeareSized.valTokens());
+
+        int[] tokens = new int[200];
+        for (int i = 0; i < tokens.length; i++) {
+            tokens[i] = i;
+        }
+        TokenDataset data = TokenDataset.split(tokens, 0.25, 8, "ramp");     // val = 150..199
+        assertEquals(6, data.sequentialValWindows(8));                       // (50 − 1) / 8
+        int[] in = new int[4 * 8];
+        int[] out = new int[4 * 8];
+        assertEquals(4, data.sequentialValBatch(0, 4, 8, in, out));
+        assertEquals(2, data.sequentialValBatch(4, 4, 8, in, out));          // the last, partial batch
+        assertEquals(150 + 4 * 8, in[0]);
+        assertEquals(150 + 5 * 8 + 7, in[15]);
+        assertEquals(150 + 5 * 8 + 8, out[15]);                              // targets are the next tokens
+        assertThrows(IllegalArgumentException.class, () -> data.sequentialValBatch(6, 4, 8, in, out));
+
+        // the same loss whatever the batch size (the partial last batch is weighted by its windows)
+        String text = corpus();
+        CharTokenizer tokenizer = CharTokenizer.fromCorpus(text);
+        GptConfig config = SMALL.withVocabSize(tokenizer.vocabSize());
+        TokenDataset corpus = TokenDataset.split(tokenizer.encode(text), 0.1, config.blockSize(), "corpus");
+        try (GptModel model = new GptModel(config, 5);
+             GptTrainer byFour = new GptTrainer(model, tokenizer, corpus, settings(), GptModelTest.BACKEND, dir);
+             GptTrainer byOne = new GptTrainer(model, tokenizer, corpus, new TrainingSettings(1, 12, 3e-3, 3e-4, 2,
+                     12, 4, 2, 2, 0.1, 0.9, 0.99, 1.0, 0.1, 42), GptModelTest.BACKEND, dir)) {
+            assertEquals(byOne.evaluateWholeValSplit(), byFour.evaluateWholeValSplit(), 1e-5);
+            assertTrue(corpus.sequentialValWindows(16) % 4 != 0, "the test needs a partial last batch");
+        }
+    }
+
+    @Test
     void badInputsAreClearErrors() {
         CharTokenizer tokenizer = CharTokenizer.fromCorpus("abc");
         var e = assertThrows(IllegalArgumentException.class,

@@ -3,6 +3,7 @@ package dev.panamax.engine.kernel.simd.ops;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -28,7 +29,7 @@ public final class SimdActivations {
     }
 
     private static FloatVector load(MemorySegment m, long i, VectorMask<Float> mask) {
-        return FloatVector.fromMemorySegment(S, m, i * Float.BYTES, ORDER, mask);
+        return SimdRows.load(m, i, mask);      // a plain load when every lane is set (see there)
     }
 
     private static FloatVector load(MemorySegment m, long i) {
@@ -36,28 +37,41 @@ public final class SimdActivations {
     }
 
     // ----------------------------------------------------------------- GELU
+    //
+    // GELU(x) = ½x(1 + t), t = tanh(u), u = √(2/π)(x + 0.044715x³), tanh(u) = 1 − 2/(e^{2u} + 1). Each chunk of
+    // CHUNK values takes two loops: t into an L1-resident per-thread buffer, then the output (or the derivative).
+    // Both loop bodies hold the Vector API calls themselves, with VectorMath's exp written out, and call none of
+    // our own methods with a vector: C2 does not always inline such a helper (in a training step, with many
+    // kernels compiled, it declined as "callee is too large"), and a vector passed to a call that is not
+    // inlined is boxed on the heap, which made these kernels allocate megabytes per call and run several times
+    // slower than alone. One loop for tanh and the derivative together exceeded C2's inlining budget.
 
-    private static FloatVector gelu(FloatVector x) {
-        FloatVector u = x.mul(x).mul(x).mul(GELU_CUBIC).add(x).mul(SQRT_2_OVER_PI);
-        return VectorMath.tanh(u).add(1f).mul(x).mul(0.5f);
-    }
-
-    /** Chunk of the GELU backward staged through a per-thread buffer (see {@link #geluBackward}). */
+    /** Chunk of the GELU passes staged through a per-thread buffer. */
     private static final int CHUNK = 512;
     private static final ThreadLocal<float[]> TANH_BUFFER = ThreadLocal.withInitial(() -> new float[CHUNK]);
 
     public static void gelu(MemorySegment x, MemorySegment out, long from, long to) {
-        for (long i = from; i < to; i += V) {
-            VectorMask<Float> m = mask(i, to);
-            gelu(load(x, i, m)).intoMemorySegment(out, i * Float.BYTES, ORDER, m);
+        float[] tanh = TANH_BUFFER.get();
+        for (long start = from; start < to; start += CHUNK) {
+            int count = (int) Math.min(CHUNK, to - start);
+            geluTanh(x, start, count, tanh);
+            int full = S.loopBound(count);
+            int j = 0;
+            for (; j < full; j += V) {
+                long at = (start + j) * Float.BYTES;
+                FloatVector v = FloatVector.fromMemorySegment(S, x, at, ORDER);
+                FloatVector.fromArray(S, tanh, j).add(1f).mul(v).mul(0.5f).intoMemorySegment(out, at, ORDER);
+            }
+            if (j < count) {
+                VectorMask<Float> m = S.indexInRange(j, count);
+                long at = (start + j) * Float.BYTES;
+                FloatVector v = FloatVector.fromMemorySegment(S, x, at, ORDER, m);
+                FloatVector.fromArray(S, tanh, j).add(1f).mul(v).mul(0.5f).intoMemorySegment(out, at, ORDER, m);
+            }
         }
     }
 
-    /**
-     * dX += dOut·GELU'(x), with GELU'(x) = ½(1 + t) + ½x(1 − t²)·u'(x), t = tanh(u(x)). Done in two passes per
-     * chunk (t into an L1-resident buffer, then the rest): in one loop body the inlined tanh plus the derivative
-     * exceeded C2's inlining budget and the vectors were boxed, which the allocation test caught.
-     */
+    /** dX += dOut·GELU'(x), with GELU'(x) = ½(1 + t) + ½x(1 − t²)·u'(x). */
     public static void geluBackward(MemorySegment x, MemorySegment dOut, MemorySegment dX, long from, long to) {
         float[] tanh = TANH_BUFFER.get();
         for (long start = from; start < to; start += CHUNK) {
@@ -67,25 +81,63 @@ public final class SimdActivations {
         }
     }
 
+    /**
+     * tanh[j] = tanh(u(x[start + j])) for j in [0, count), in whole vectors (the buffer holds CHUNK, a multiple of
+     * the vector length; lanes past count read 0 and are never used). The exp is VectorMath.exp written out.
+     */
     private static void geluTanh(MemorySegment x, long start, int count, float[] tanh) {
         for (int j = 0; j < count; j += V) {
-            VectorMask<Float> m = S.indexInRange(j, count);
-            FloatVector v = load(x, start + j, m);
-            VectorMath.tanh(v.mul(v).mul(v).mul(GELU_CUBIC).add(v).mul(SQRT_2_OVER_PI)).intoArray(tanh, j, m);
+            long at = (start + j) * Float.BYTES;
+            FloatVector v = j + V <= count ? FloatVector.fromMemorySegment(S, x, at, ORDER)
+                    : FloatVector.fromMemorySegment(S, x, at, ORDER, S.indexInRange(j, count));
+            FloatVector twoU = v.mul(v).mul(v).mul(GELU_CUBIC).add(v).mul(SQRT_2_OVER_PI).mul(2f);
+            // e = exp(2u), as VectorMath.exp
+            VectorMask<Float> below = twoU.lt(VectorMath.MIN_INPUT);
+            FloatVector clamped = twoU.blend(VectorMath.MIN_INPUT, below)
+                    .blend(VectorMath.MAX_INPUT, twoU.compare(VectorOperators.GT, VectorMath.MAX_INPUT));
+            FloatVector shifted = clamped.fma(VectorMath.LOG2E, VectorMath.ROUNDING_MAGIC);
+            FloatVector n = shifted.sub(VectorMath.ROUNDING_MAGIC);
+            FloatVector r = n.fma(FloatVector.broadcast(S, -VectorMath.LN2_HI), clamped);
+            r = n.fma(FloatVector.broadcast(S, -VectorMath.LN2_LO), r);
+            FloatVector p = r.fma(1f / 720, 1f / 120);
+            p = p.fma(r, FloatVector.broadcast(S, 1f / 24));
+            p = p.fma(r, FloatVector.broadcast(S, 1f / 6));
+            p = p.fma(r, FloatVector.broadcast(S, 0.5f));
+            p = p.fma(r, FloatVector.broadcast(S, 1f));
+            p = p.fma(r, FloatVector.broadcast(S, 1f));
+            IntVector bits = ((IntVector) shifted.viewAsIntegralLanes()).sub(VectorMath.MAGIC_BITS - 127)
+                    .lanewise(VectorOperators.LSHL, 23);
+            FloatVector e = p.mul(bits.reinterpretAsFloats()).blend(0f, below);
+            FloatVector.broadcast(S, 1f).sub(FloatVector.broadcast(S, 2f).div(e.add(1f))).intoArray(tanh, j);
         }
     }
 
     private static void geluBackwardFromTanh(MemorySegment x, MemorySegment dOut, MemorySegment dX, long start,
                                              int count, float[] tanh) {
-        for (int j = 0; j < count; j += V) {
-            VectorMask<Float> m = S.indexInRange(j, count);
-            long i = start + j;
-            FloatVector v = load(x, i, m);
-            FloatVector t = FloatVector.fromArray(S, tanh, j, m);
+        int full = S.loopBound(count);
+        int j = 0;
+        for (; j < full; j += V) {
+            long at = (start + j) * Float.BYTES;
+            FloatVector v = FloatVector.fromMemorySegment(S, x, at, ORDER);
+            FloatVector t = FloatVector.fromArray(S, tanh, j);
             FloatVector du = v.mul(v).mul(3f * GELU_CUBIC).add(1f).mul(SQRT_2_OVER_PI);
             FloatVector oneMinusT2 = FloatVector.broadcast(S, 1f).sub(t.mul(t));
             FloatVector derivative = t.add(1f).mul(0.5f).add(v.mul(0.5f).mul(oneMinusT2).mul(du));
-            load(dX, i, m).add(load(dOut, i, m).mul(derivative)).intoMemorySegment(dX, i * Float.BYTES, ORDER, m);
+            FloatVector.fromMemorySegment(S, dX, at, ORDER)
+                    .add(FloatVector.fromMemorySegment(S, dOut, at, ORDER).mul(derivative))
+                    .intoMemorySegment(dX, at, ORDER);
+        }
+        if (j < count) {
+            VectorMask<Float> m = S.indexInRange(j, count);
+            long at = (start + j) * Float.BYTES;
+            FloatVector v = FloatVector.fromMemorySegment(S, x, at, ORDER, m);
+            FloatVector t = FloatVector.fromArray(S, tanh, j);
+            FloatVector du = v.mul(v).mul(3f * GELU_CUBIC).add(1f).mul(SQRT_2_OVER_PI);
+            FloatVector oneMinusT2 = FloatVector.broadcast(S, 1f).sub(t.mul(t));
+            FloatVector derivative = t.add(1f).mul(0.5f).add(v.mul(0.5f).mul(oneMinusT2).mul(du));
+            FloatVector.fromMemorySegment(S, dX, at, ORDER, m)
+                    .add(FloatVector.fromMemorySegment(S, dOut, at, ORDER, m).mul(derivative))
+                    .intoMemorySegment(dX, at, ORDER, m);
         }
     }
 

@@ -21,7 +21,7 @@ public final class SimdElementwise {
     }
 
     private static FloatVector load(MemorySegment m, long i, VectorMask<Float> mask) {
-        return FloatVector.fromMemorySegment(S, m, i * Float.BYTES, ORDER, mask);
+        return SimdRows.load(m, i, mask);
     }
 
     private static FloatVector load(MemorySegment m, long i) {
@@ -133,25 +133,34 @@ public final class SimdElementwise {
 
     /**
      * Columns {@code [colFrom, colTo)} of out[c] += Σ_r x[r, c], rows in ascending order (the same order as the
-     * scalar reference, so the results are identical).
+     * scalar reference, so the results are identical). The rows are streamed one after another into per-thread
+     * column sums rather than walking down one column block at a time, which re-read every row's cache lines
+     * once per block.
      */
     public static void accumulateColumnSums(MemorySegment x, MemorySegment out, int rows, int cols, int colFrom,
                                             int colTo) {
-        int c = colFrom;
-        for (; c + V <= colTo; c += V) {
-            FloatVector sum = FloatVector.zero(S);
-            for (int r = 0; r < rows; r++) {
-                sum = sum.add(load(x, (long) r * cols + c));
+        int width = colTo - colFrom;
+        float[] sums = SimdRows.columnSums(SimdRows.roundUp(width));
+        for (int r = 0; r < rows; r++) {
+            long row = (long) r * cols + colFrom;
+            int j = 0;
+            for (; j + V <= width; j += V) {
+                FloatVector.fromArray(S, sums, j).add(load(x, row + j)).intoArray(sums, j);
             }
-            load(out, c).add(sum).intoMemorySegment(out, (long) c * Float.BYTES, ORDER);
+            if (j < width) {
+                VectorMask<Float> m = S.indexInRange(j, width);
+                FloatVector.fromArray(S, sums, j).add(load(x, row + j, m)).intoArray(sums, j);
+            }
         }
-        if (c < colTo) {
-            VectorMask<Float> m = S.indexInRange(c, colTo);
-            FloatVector sum = FloatVector.zero(S);
-            for (int r = 0; r < rows; r++) {
-                sum = sum.add(load(x, (long) r * cols + c, m));
-            }
-            load(out, c, m).add(sum).intoMemorySegment(out, (long) c * Float.BYTES, ORDER, m);
+        int j = 0;
+        for (; j + V <= width; j += V) {
+            long c = colFrom + j;
+            load(out, c).add(FloatVector.fromArray(S, sums, j)).intoMemorySegment(out, c * Float.BYTES, ORDER);
+        }
+        if (j < width) {
+            VectorMask<Float> m = S.indexInRange(j, width);
+            long c = colFrom + j;
+            load(out, c, m).add(FloatVector.fromArray(S, sums, j)).intoMemorySegment(out, c * Float.BYTES, ORDER, m);
         }
     }
 }
