@@ -104,7 +104,7 @@ public class RegressionBenchmark {
      * hand; the fit's class is internal to its package).
      */
     static int blockRows(int features) {
-        return Math.max(8, (1 << 16) / features / 8 * 8);
+        return Math.max(256, (1 << 16) / features / 8 * 8);
     }
 
     /** The fit's XᵀX work: one SYRK per block into a per-part Gram, blocks spread over the pool in 16 parts. */

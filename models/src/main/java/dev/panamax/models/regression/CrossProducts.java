@@ -32,7 +32,7 @@ import java.lang.foreign.ValueLayout;
  * {@link NormalEquations} removes.
  *
  * <p><b>Determinism and threads.</b> The rows are split into a fixed number of parts (at most
- * {@value #MAX_PARTS}, independent of the thread count), which the shared worker pool's threads claim; each part
+ * {@value #MAX_PARTS}, independent of the thread count; fewer for wide data), which the shared worker pool's threads claim; each part
  * has its own buffers and sums, and the parts are added in order. The SYRK inside a part runs on the thread that
  * claimed it (a pool job nested in a job runs inline), so the result is the same for any number of threads.
  */
@@ -42,7 +42,10 @@ final class CrossProducts {
     static final int PROBE_ROWS = 256;
     /** Floats per block buffer: 256 KiB, half of a small L2, leaving room for the GEMM's packed panels. */
     private static final int BLOCK_FLOATS = 1 << 16;
+    private static final int MIN_BLOCK_ROWS = 256;
     private static final int MAX_PARTS = 16;
+    /** Memory for the parts' private Grams: 16 parts up to ~600 features, one part from ~2,400. */
+    private static final long PART_GRAM_BUDGET_BYTES = 64L << 20;
     private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT;
 
     final int rows;
@@ -85,12 +88,18 @@ final class CrossProducts {
         return true;
     }
 
-    /** Block height for {@code features} columns: about {@link #BLOCK_FLOATS} floats, a multiple of 8 rows. */
+    /**
+     * Block height for {@code features} columns: about {@link #BLOCK_FLOATS} floats, a multiple of 8 rows, and at
+     * least {@value #MIN_BLOCK_ROWS} rows, since each block's SYRK also reads and writes its d × d result.
+     */
     static int blockRows(int features) {
-        return Math.max(8, BLOCK_FLOATS / features / 8 * 8);
+        return Math.max(MIN_BLOCK_ROWS, BLOCK_FLOATS / features / 8 * 8);
     }
 
-    /** The one pass over {@code x} (already validated: rectangular, finite, at least one row) and {@code y}. */
+    /**
+     * The one pass over {@code x} (rectangular, at least one row; its values are not checked here, see
+     * {@link #isFinite}) and {@code y}.
+     */
     static CrossProducts of(Backend backend, double[][] x, double[] y) {
         int n = x.length;
         int d = x[0].length;
@@ -100,7 +109,10 @@ final class CrossProducts {
 
         int block = blockRows(d);
         int blocks = (n + block - 1) / block;
-        int parts = Math.min(MAX_PARTS, blocks);
+        // Each part keeps a d × d Gram (float and double): wide data gets fewer parts, down to one, whose SYRK then
+        // runs as a top-level call and uses the whole pool itself.
+        long gramBytes = 12L * d * d;
+        int parts = (int) Math.max(1, Math.min(Math.min(MAX_PARTS, blocks), PART_GRAM_BUDGET_BYTES / gramBytes));
         PartSums[] sums = new PartSums[parts];
         try (Arena arena = Arena.ofShared()) {
             for (int p = 0; p < parts; p++) {
