@@ -220,55 +220,30 @@ public final class ScalarNorms {
 
     /**
      * The backward of {@link #groupNormSilu}, accumulating into dX, dGamma and dBeta: the GroupNorm output y is
-     * recomputed from x, μ and 1/σ, and dY = dOut·SiLU'(y) then goes through {@link #groupNormBackward}'s formulas.
+     * recomputed from x, μ and 1/σ, and dY = dOut·SiLU'(y) (rounded to float, as the SIMD kernel keeps it) goes
+     * through {@link #groupNormBackward}.
      */
     public static void groupNormSiluBackward(MemorySegment x, MemorySegment gamma, MemorySegment beta,
                                              MemorySegment mean, MemorySegment rstd, MemorySegment dOut,
                                              MemorySegment dX, MemorySegment dGamma, MemorySegment dBeta, int batch,
                                              int channels, int spatial, int groups) {
         int perGroup = channels / groups;
-        long groupSize = (long) perGroup * spatial;
-        double[] dY = new double[(int) groupSize];
+        MemorySegment dY = MemorySegment.ofArray(new float[Math.toIntExact((long) batch * channels * spatial)]);
         for (int n = 0; n < batch; n++) {
             for (int g = 0; g < groups; g++) {
-                long start = ((long) n * channels + (long) g * perGroup) * spatial;
                 double m = mean.getAtIndex(F, (long) n * groups + g);
                 double s = rstd.getAtIndex(F, (long) n * groups + g);
-                double dNormMean = 0;
-                double dNormNormMean = 0;
-                for (int c = 0; c < perGroup; c++) {
-                    int channel = g * perGroup + c;
-                    double gain = gamma.getAtIndex(F, channel);
-                    long base = start + (long) c * spatial;
-                    double dGammaSum = 0;
-                    double dBetaSum = 0;
+                for (int c = g * perGroup; c < (g + 1) * perGroup; c++) {
+                    long base = ((long) n * channels + c) * spatial;
                     for (int i = 0; i < spatial; i++) {
-                        double norm = (x.getAtIndex(F, base + i) - m) * s;
-                        double go = dOut.getAtIndex(F, base + i)
-                                * ScalarActivations.siluDerivative(normalized(x, base + i, m, s, gamma, beta, channel));
-                        dY[c * spatial + i] = go;
-                        dNormMean += gain * go;
-                        dNormNormMean += gain * go * norm;
-                        dGammaSum += go * norm;
-                        dBetaSum += go;
-                    }
-                    dGamma.setAtIndex(F, channel, (float) (dGamma.getAtIndex(F, channel) + dGammaSum));
-                    dBeta.setAtIndex(F, channel, (float) (dBeta.getAtIndex(F, channel) + dBetaSum));
-                }
-                dNormMean /= groupSize;
-                dNormNormMean /= groupSize;
-                for (int c = 0; c < perGroup; c++) {
-                    double gain = gamma.getAtIndex(F, g * perGroup + c);
-                    long base = start + (long) c * spatial;
-                    for (int i = 0; i < spatial; i++) {
-                        double norm = (x.getAtIndex(F, base + i) - m) * s;
-                        double dNorm = gain * dY[c * spatial + i];
-                        dX.setAtIndex(F, base + i,
-                                (float) (dX.getAtIndex(F, base + i) + (dNorm - dNormMean - norm * dNormNormMean) * s));
+                        double y = normalized(x, base + i, m, s, gamma, beta, c);
+                        dY.setAtIndex(F, base + i,
+                                (float) (dOut.getAtIndex(F, base + i) * ScalarActivations.siluDerivative(y)));
                     }
                 }
             }
         }
+        groupNormBackward(x, gamma, mean, rstd, dY, dX, dGamma, dBeta, batch, channels, spatial, groups);
     }
 
     /** The GroupNorm output at index i of channel c, in double. */
