@@ -11,7 +11,7 @@ import java.lang.foreign.ValueLayout;
 /**
  * Everything the normal equations need, from <em>one</em> streaming pass over the caller's {@code double[][]}
  * rows: the feature means and variances, the centered cross-product matrix {@code X̃ᵀX̃}, the vector
- * {@code X̃ᵀỹ} and {@code ỹᵀỹ} (a tilde means "minus the column mean").
+ * {@code X̃ᵀỹ} and the target's mean (a tilde means "minus the column mean").
  *
  * <p><b>Why one pass, and no big float copy.</b> A 1,000,000 × 64 fit is a 512 MB input; its Gram matrix costs
  * 8.4 GFLOP as a GEMM, a quarter of a second. Converting the whole input to a float32 tensor first (after a pass
@@ -48,7 +48,6 @@ final class CrossProducts {
     private static final long PART_GRAM_BUDGET_BYTES = 64L << 20;
     private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT;
 
-    final int rows;
     final int features;
     final double[] means;
     /** Population standard deviations (0 for a constant column). */
@@ -58,19 +57,15 @@ final class CrossProducts {
     /** {@code X̃ᵀỹ}. */
     final double[] crossTarget;
     final double targetMean;
-    /** {@code ỹᵀỹ}. */
-    final double targetSquares;
 
-    private CrossProducts(int rows, double[] means, double[] deviations, double[][] gram, double[] crossTarget,
-                          double targetMean, double targetSquares) {
-        this.rows = rows;
+    private CrossProducts(double[] means, double[] deviations, double[][] gram, double[] crossTarget,
+                          double targetMean) {
         this.features = means.length;
         this.means = means;
         this.deviations = deviations;
         this.gram = gram;
         this.crossTarget = crossTarget;
         this.targetMean = targetMean;
-        this.targetSquares = targetSquares;
     }
 
     /** False when x held a NaN or an infinity (or values so large that their squares overflow). */
@@ -138,7 +133,6 @@ final class CrossProducts {
         double[] sxy = new double[d];
         double[] blockGram = new double[d * d];
         double y1 = 0;
-        double y2 = 0;
         for (PartSums part : parts) {
             for (int j = 0; j < d; j++) {
                 s1[j] += part.sum[j];
@@ -149,7 +143,6 @@ final class CrossProducts {
                 blockGram[i] += part.gram[i];
             }
             y1 += part.targetSum;
-            y2 += part.targetSquares;
         }
         double[] means = new double[d];
         double[] deviations = new double[d];
@@ -169,8 +162,7 @@ final class CrossProducts {
             gram[j][j] = centeredSquares;
         }
         double targetMean = shift[d] + y1 / n;
-        double targetSquares = Math.max(0, y2 - y1 * y1 / n);
-        return new CrossProducts(n, means, deviations, gram, crossTarget, targetMean, targetSquares);
+        return new CrossProducts(means, deviations, gram, crossTarget, targetMean);
     }
 
     /**
@@ -209,7 +201,6 @@ final class CrossProducts {
         /** Σ over blocks of the float32 block Gram {@code ZᵀZ}, in double (lower triangle). */
         final double[] gram;
         double targetSum;
-        double targetSquares;
 
         PartSums(int d, Tensor block, Tensor blockGram) {
             this.block = block;
@@ -255,7 +246,6 @@ final class CrossProducts {
             double t2 = y[i + 2] - shift[d];
             double t3 = y[i + 3] - shift[d];
             targetSum += (t0 + t1) + (t2 + t3);
-            targetSquares += (t0 * t0 + t1 * t1) + (t2 * t2 + t3 * t3);
             for (int j = 0; j < d; j++) {
                 double center = shift[j];
                 double scale = inverse[j];
@@ -275,7 +265,6 @@ final class CrossProducts {
 
         private void convertRow(double[] row, double t, double[] shift, double[] inverse) {
             targetSum += t;
-            targetSquares += t * t;
             for (int j = 0; j < sum.length; j++) {
                 double v = row[j] - shift[j];
                 sum[j] += v;
