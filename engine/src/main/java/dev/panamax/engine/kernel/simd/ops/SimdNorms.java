@@ -91,9 +91,9 @@ public final class SimdNorms {
                 dNormNormSum = dNorm.fma(norm, dNormNormSum);
             }
             dNormSum.intoArray(lanes, 0);
-            float dNormMean = sumInOrder(lanes) / cols;
+            float dNormMean = SimdRows.sumInOrder(lanes) / cols;
             dNormNormSum.intoArray(lanes, 0);
-            float dNormNormMean = sumInOrder(lanes) / cols;
+            float dNormNormMean = SimdRows.sumInOrder(lanes) / cols;
             c = 0;
             for (; c < full; c += V) {
                 long at = (row + c) * Float.BYTES;
@@ -113,15 +113,6 @@ public final class SimdNorms {
                 FloatVector.fromMemorySegment(S, dX, at, ORDER, m).add(g).intoMemorySegment(dX, at, ORDER, m);
             }
         }
-    }
-
-    /** lanes[0] + lanes[1] + ... in index order, as {@link SimdRows#sumLanes} adds a vector's lanes. */
-    private static float sumInOrder(float[] lanes) {
-        float sum = 0f;
-        for (float lane : lanes) {
-            sum += lane;
-        }
-        return sum;
     }
 
     /**

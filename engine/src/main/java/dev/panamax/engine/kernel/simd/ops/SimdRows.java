@@ -75,6 +75,18 @@ final class SimdRows {
         return sum;
     }
 
+    /**
+     * {@link #sumLanes} for lanes already stored to an array ({@code v.intoArray(lanes, 0)}): the same left-to-right
+     * order, for kernels that keep every vector inside their own method body (see {@code SimdNorms}).
+     */
+    static float sumInOrder(float[] lanes) {
+        float sum = 0f;
+        for (float lane : lanes) {
+            sum += lane;
+        }
+        return sum;
+    }
+
     /** Σ x[row + c] for c in [0, cols). */
     static float sum(MemorySegment x, long row, int cols) {
         FloatVector acc = FloatVector.zero(S);
