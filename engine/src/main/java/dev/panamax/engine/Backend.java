@@ -291,4 +291,27 @@ public interface Backend {
 
     /** {@code dInput += 0.25·dOutput} spread over each 2×2 window. */
     void avgPool2x2Backward(Tensor dOutput, Tensor dInput);
+
+    // ------------------------------------------------------------------ least squares in double, on heap rows
+    // The two streaming passes of a closed-form least-squares fit: they read the caller's double[][] rows, which
+    // float32 tensors cannot hold without losing the digits the fit needs.
+
+    /**
+     * One block of the normal equations' pass over rows {@code [from, to)} of {@code x} (each row of length
+     * {@code d = sum.length}) and of {@code y}, in double: with {@code v = x[i][j] − center[j]} and
+     * {@code t = y[i] − center[d]} ({@code center} has d + 1 entries, the target's last), adds v, v² and v·t to
+     * {@code sum[j]}, {@code squares[j]} and {@code crossTarget[j]}, and writes {@code (float) (v·scale[j])} to
+     * row {@code i − from} of {@code block} (rows of d floats, at least {@code to − from} of them, in host memory).
+     * Returns Σt.
+     */
+    double centerRows(double[][] x, double[] y, int from, int to, double[] center, double[] scale, Tensor block,
+                      double[] sum, double[] squares, double[] crossTarget);
+
+    /**
+     * Adds {@code Σᵢ (x[i] − means)·rᵢ} over rows {@code [from, to)} to {@code gradient}, in double, where
+     * {@code rᵢ = y[i] − intercept − x[i]·coefficients}: the gradient of a fitted model's residuals, which
+     * iterative refinement of the normal equations needs in full precision.
+     */
+    void residualGradient(double[][] x, double[] y, int from, int to, double intercept, double[] coefficients,
+                          double[] means, double[] gradient);
 }

@@ -2,10 +2,12 @@ package dev.panamax.engine;
 
 import dev.panamax.engine.kernel.OpShape;
 import dev.panamax.engine.kernel.scalar.ScalarElementwise;
+import dev.panamax.engine.kernel.scalar.ScalarLeastSquares;
 import dev.panamax.engine.kernel.scalar.ScalarNorms;
 import dev.panamax.engine.kernel.scalar.ScalarSoftmax;
 import dev.panamax.engine.kernel.scalar.ScalarTensorOps;
 import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
 
 /**
  * The argument checks of every {@link Backend} operation except GEMM, done once here (template method): each
@@ -138,6 +140,16 @@ public abstract class CheckedBackend implements Backend {
     protected void concatChannelsBackwardKernel(MemorySegment dOut, MemorySegment dA, MemorySegment dB, int batch,
                                                 long aBlock, long bBlock) {
         ScalarTensorOps.concatChannelsBackward(dOut, dA, dB, batch, aBlock, bBlock);
+    }
+
+    protected double centerRowsKernel(double[][] x, double[] y, int from, int to, double[] center, double[] scale,
+                                      MemorySegment block, double[] sum, double[] squares, double[] crossTarget) {
+        return ScalarLeastSquares.centerRows(x, y, from, to, center, scale, block, sum, squares, crossTarget);
+    }
+
+    protected void residualGradientKernel(double[][] x, double[] y, int from, int to, double intercept,
+                                          double[] coefficients, double[] means, double[] gradient) {
+        ScalarLeastSquares.residualGradient(x, y, from, to, intercept, coefficients, means, gradient);
     }
 
     /**
@@ -521,5 +533,53 @@ public abstract class CheckedBackend implements Backend {
     public final void addChannelBiasBackward(Tensor dOut, Tensor dBias) {
         int[] d = channelBiasDims("addChannelBiasBackward", dOut, "dOut", dBias, "dBias");
         addChannelBiasBackwardKernel(memoryOf(dOut), memoryOf(dBias), d[0], d[1]);
+    }
+
+    @Override
+    public final double centerRows(double[][] x, double[] y, int from, int to, double[] center, double[] scale,
+                                   Tensor block, double[] sum, double[] squares, double[] crossTarget) {
+        int d = sum.length;
+        rowRange("centerRows", x, y, from, to, d);
+        length("centerRows", "center", center, d + 1, "d + 1 (the target's center last)");
+        length("centerRows", "scale", scale, d, "d");
+        length("centerRows", "squares", squares, d, "d");
+        length("centerRows", "crossTarget", crossTarget, d, "d");
+        if (block.size() < (long) (to - from) * d) {
+            throw new IllegalArgumentException("centerRows: block " + Arrays.toString(block.shape())
+                    + " holds " + block.size() + " floats, fewer than " + (to - from) + " rows × " + d);
+        }
+        // The host segment: the rows are written from the CPU whatever the backend.
+        return centerRowsKernel(x, y, from, to, center, scale, block.segment(), sum, squares, crossTarget);
+    }
+
+    @Override
+    public final void residualGradient(double[][] x, double[] y, int from, int to, double intercept,
+                                       double[] coefficients, double[] means, double[] gradient) {
+        int d = coefficients.length;
+        rowRange("residualGradient", x, y, from, to, d);
+        length("residualGradient", "means", means, d, "d (coefficients.length)");
+        length("residualGradient", "gradient", gradient, d, "d (coefficients.length)");
+        residualGradientKernel(x, y, from, to, intercept, coefficients, means, gradient);
+    }
+
+    /** Rows {@code [from, to)} exist in x and y and have d entries each. */
+    private static void rowRange(String op, double[][] x, double[] y, int from, int to, int d) {
+        if (from < 0 || from > to || to > x.length || to > y.length) {
+            throw new IllegalArgumentException(op + ": rows [" + from + ", " + to + ") are not within x ("
+                    + x.length + " rows) and y (" + y.length + " values)");
+        }
+        for (int i = from; i < to; i++) {
+            if (x[i].length != d) {
+                throw new IllegalArgumentException(op + ": row " + i + " of x has " + x[i].length
+                        + " values, expected d = " + d);
+            }
+        }
+    }
+
+    private static void length(String op, String name, double[] a, int expected, String what) {
+        if (a.length != expected) {
+            throw new IllegalArgumentException(op + ": " + name + " has " + a.length + " entries, expected "
+                    + what + " = " + expected);
+        }
     }
 }

@@ -12,6 +12,7 @@ import dev.panamax.engine.kernel.simd.ops.SimdActivations;
 import dev.panamax.engine.kernel.simd.ops.SimdElementwise;
 import dev.panamax.engine.kernel.simd.ops.SimdGroupNorm;
 import dev.panamax.engine.kernel.simd.ops.SimdGroupNormSilu;
+import dev.panamax.engine.kernel.simd.ops.SimdLeastSquares;
 import dev.panamax.engine.kernel.simd.ops.SimdNorms;
 import dev.panamax.engine.kernel.simd.ops.SimdSoftmax;
 import dev.panamax.engine.parallel.WorkerPool;
@@ -383,4 +384,15 @@ public final class SimdBackend extends CheckedBackend {
                 (int) from, (int) to, cols));
     }
 
+    @Override
+    protected double centerRowsKernel(double[][] x, double[] y, int from, int to, double[] center, double[] scale,
+                                      MemorySegment block, double[] sum, double[] squares, double[] crossTarget) {
+        return SimdLeastSquares.centerRows(x, y, from, to, center, scale, block, sum, squares, crossTarget);
+    }
+
+    @Override
+    protected void residualGradientKernel(double[][] x, double[] y, int from, int to, double intercept,
+                                          double[] coefficients, double[] means, double[] gradient) {
+        SimdLeastSquares.residualGradient(x, y, from, to, intercept, coefficients, means, gradient);
+    }
 }

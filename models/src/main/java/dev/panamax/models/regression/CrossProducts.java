@@ -17,7 +17,7 @@ import java.lang.foreign.ValueLayout;
  * 8.4 GFLOP as a GEMM, a quarter of a second. Converting the whole input to a float32 tensor first (after a pass
  * for the means) streamed the input twice and wrote and re-read a 256 MB copy, which together cost more than the
  * GEMM. Here the rows are taken in blocks of {@link #blockRows} (a float block of about 256 KiB, which stays in
- * the core's L2 cache): each block is converted into a per-part float buffer while the exact double sums are
+ * the core's L2 cache): each block is converted into a per-part float buffer ({@link Backend#centerRows}) while the exact double sums are
  * taken, and the engine's SYRK (the GEMM that skips the upper triangle, about half the work) forms the block's
  * {@code ZᵀZ} straight from that cache-resident buffer. Block Grams are summed in double, so float32
  * accumulates over at most one block.
@@ -193,8 +193,6 @@ final class CrossProducts {
     private static final class PartSums {
         final Tensor block;
         final Tensor blockGram;
-        /** Four converted rows, copied into the block tensor together. */
-        final float[] buffer;
         final double[] sum;
         final double[] squares;
         final double[] crossTarget;
@@ -205,28 +203,16 @@ final class CrossProducts {
         PartSums(int d, Tensor block, Tensor blockGram) {
             this.block = block;
             this.blockGram = blockGram;
-            this.buffer = new float[4 * d];
             this.sum = new double[d];
             this.squares = new double[d];
             this.crossTarget = new double[d];
             this.gram = new double[d * d];
         }
 
-        /** Converts rows {@code [from, to)} into the block buffer, takes their sums, and adds their block Gram. */
+        /** Converts rows {@code [from, to)} into the block tensor, takes their sums, and adds their block Gram. */
         void add(Backend backend, double[][] x, double[] y, int from, int to, double[] shift, double[] inverse) {
             int d = sum.length;
-            MemorySegment segment = block.segment();
-            int i = from;
-            // Four rows per sweep: each running sum is loaded and stored once per four rows, not once per row
-            // (the pass is otherwise bound by those loads and stores, not by reading x).
-            for (; i + 4 <= to; i += 4) {
-                convertFourRows(x[i], x[i + 1], x[i + 2], x[i + 3], y, i, shift, inverse);
-                MemorySegment.copy(buffer, 0, segment, FLOAT, (long) (i - from) * d * Float.BYTES, 4 * d);
-            }
-            for (; i < to; i++) {
-                convertRow(x[i], y[i] - shift[d], shift, inverse);
-                MemorySegment.copy(buffer, 0, segment, FLOAT, (long) (i - from) * d * Float.BYTES, d);
-            }
+            targetSum += backend.centerRows(x, y, from, to, shift, inverse, block, sum, squares, crossTarget);
             int count = to - from;
             // ZᵀZ is symmetric: SYRK forms its lower triangle only, about half the GEMM's multiply-adds.
             backend.syrk(Transpose.T, d, count, 1f, block, 0, d, 0f, blockGram, 0, d);
@@ -235,42 +221,6 @@ final class CrossProducts {
                 for (int k = 0; k <= j; k++) {
                     gram[j * d + k] += g.getAtIndex(FLOAT, (long) j * d + k);
                 }
-            }
-        }
-
-        private void convertFourRows(double[] r0, double[] r1, double[] r2, double[] r3, double[] y, int i,
-                                     double[] shift, double[] inverse) {
-            int d = sum.length;
-            double t0 = y[i] - shift[d];
-            double t1 = y[i + 1] - shift[d];
-            double t2 = y[i + 2] - shift[d];
-            double t3 = y[i + 3] - shift[d];
-            targetSum += (t0 + t1) + (t2 + t3);
-            for (int j = 0; j < d; j++) {
-                double center = shift[j];
-                double scale = inverse[j];
-                double v0 = r0[j] - center;
-                double v1 = r1[j] - center;
-                double v2 = r2[j] - center;
-                double v3 = r3[j] - center;
-                sum[j] += (v0 + v1) + (v2 + v3);
-                squares[j] += (v0 * v0 + v1 * v1) + (v2 * v2 + v3 * v3);
-                crossTarget[j] += (v0 * t0 + v1 * t1) + (v2 * t2 + v3 * t3);
-                buffer[j] = (float) (v0 * scale);
-                buffer[d + j] = (float) (v1 * scale);
-                buffer[2 * d + j] = (float) (v2 * scale);
-                buffer[3 * d + j] = (float) (v3 * scale);
-            }
-        }
-
-        private void convertRow(double[] row, double t, double[] shift, double[] inverse) {
-            targetSum += t;
-            for (int j = 0; j < sum.length; j++) {
-                double v = row[j] - shift[j];
-                sum[j] += v;
-                squares[j] += v * v;
-                crossTarget[j] += v * t;
-                buffer[j] = (float) (v * inverse[j]);
             }
         }
     }

@@ -79,7 +79,7 @@ final class NormalEquations {
         double previous = Double.NaN;
         int refinements = 0;
         while (refinements < MAX_REFINEMENTS && norm(u) > 0) {
-            double[] g = residualGradient(x, y, intercept, c, sums.means);
+            double[] g = residualGradient(backend, x, y, intercept, c, sums.means);
             double[] rho = new double[d];
             for (int j = 0; j < d; j++) {
                 rho[j] = cholesky.isDropped(j) ? 0 : g[j] / scale[j] - penalty[j] * u[j];
@@ -120,37 +120,18 @@ final class NormalEquations {
     }
 
     /**
-     * {@code X̃ᵀr} with {@code rᵢ = yᵢ − b − xᵢ·c}, in double from the original rows: one pass, parallel over a
-     * fixed number of row parts added in order (so the same for any thread count).
+     * {@code X̃ᵀr} with {@code rᵢ = yᵢ − b − xᵢ·c}, in double from the original rows ({@link
+     * Backend#residualGradient}): one pass, parallel over a fixed number of row parts added in order (so the same
+     * for any thread count).
      */
-    static double[] residualGradient(double[][] x, double[] y, double intercept, double[] c, double[] means) {
+    static double[] residualGradient(Backend backend, double[][] x, double[] y, double intercept, double[] c,
+                                     double[] means) {
         int n = x.length;
         int d = c.length;
         int parts = Math.max(1, Math.min(MAX_PARTS, n / 4096));
         double[][] partial = new double[parts][d];
-        WorkerPool.shared().run(parts, p -> {
-            double[] g = partial[p];
-            int from = (int) ((long) n * p / parts);
-            int to = (int) ((long) n * (p + 1) / parts);
-            int i = from;
-            // Two rows per sweep share the loads of c, the means and the running gradient.
-            for (; i + 2 <= to; i += 2) {
-                double[] row0 = x[i];
-                double[] row1 = x[i + 1];
-                double r0 = y[i] - intercept - dot(row0, c);
-                double r1 = y[i + 1] - intercept - dot(row1, c);
-                for (int k = 0; k < d; k++) {
-                    g[k] += (row0[k] - means[k]) * r0 + (row1[k] - means[k]) * r1;
-                }
-            }
-            for (; i < to; i++) {
-                double[] row = x[i];
-                double r = y[i] - intercept - dot(row, c);
-                for (int k = 0; k < d; k++) {
-                    g[k] += (row[k] - means[k]) * r;
-                }
-            }
-        });
+        WorkerPool.shared().run(parts, p -> backend.residualGradient(x, y, (int) ((long) n * p / parts),
+                (int) ((long) n * (p + 1) / parts), intercept, c, means, partial[p]));
         double[] total = new double[d];
         for (double[] g : partial) {
             for (int j = 0; j < d; j++) {
@@ -158,25 +139,6 @@ final class NormalEquations {
             }
         }
         return total;
-    }
-
-    /** {@code a·b} with four partial sums: one running sum would wait on every add's latency. */
-    private static double dot(double[] a, double[] b) {
-        double s0 = 0;
-        double s1 = 0;
-        double s2 = 0;
-        double s3 = 0;
-        int j = 0;
-        for (; j + 4 <= b.length; j += 4) {
-            s0 += a[j] * b[j];
-            s1 += a[j + 1] * b[j + 1];
-            s2 += a[j + 2] * b[j + 2];
-            s3 += a[j + 3] * b[j + 3];
-        }
-        for (; j < b.length; j++) {
-            s0 += a[j] * b[j];
-        }
-        return (s0 + s1) + (s2 + s3);
     }
 
     private static double norm(double[] v) {

@@ -200,6 +200,40 @@ class KernelCompilationTest {
         }
     }
 
+    /**
+     * The least-squares passes in double, at a width that is not a whole number of vectors and a row count that
+     * leaves a remainder: the double → float conversion and the per-row reductions must stay intrinsics too.
+     */
+    @Test
+    void leastSquaresKernelsRunWithoutBoxingAfterWarmUp() {
+        var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        int rows = 131;
+        int d = 67;
+        double[][] x = new double[rows][d];
+        double[] y = new double[rows];
+        for (int i = 0; i < rows; i++) {
+            y[i] = i % 7;
+            for (int j = 0; j < d; j++) {
+                x[i][j] = (i * 31 + j * 17) % 101;
+            }
+        }
+        double[] center = new double[d + 1];
+        double[] scale = new double[d];
+        java.util.Arrays.fill(scale, 0.01);
+        double[] sum = new double[d];
+        double[] squares = new double[d];
+        double[] cross = new double[d];
+        double[] gradient = new double[d];
+        try (Arena arena = Arena.ofShared(); WorkerPool pool = new WorkerPool(1)) {
+            SimdBackend simd = new SimdBackend(pool);
+            Tensor block = Tensor.zeros(arena, rows, d);
+            assertNoBoxing("centerRows", threads,
+                    () -> simd.centerRows(x, y, 0, rows, center, scale, block, sum, squares, cross));
+            assertNoBoxing("residualGradient", threads,
+                    () -> simd.residualGradient(x, y, 0, rows, 0.5, scale, sum, gradient));
+        }
+    }
+
     private static void assertNoBoxing(String what, com.sun.management.ThreadMXBean threads, Runnable call) {
         long deadline = System.nanoTime() + WARM_UP_LIMIT_NANOS;
         long lastAllocation = Long.MAX_VALUE;
