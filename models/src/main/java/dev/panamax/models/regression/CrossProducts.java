@@ -17,9 +17,9 @@ import java.lang.foreign.ValueLayout;
  * 8.4 GFLOP as a GEMM, a quarter of a second. Converting the whole input to a float32 tensor first (after a pass
  * for the means) streamed the input twice and wrote and re-read a 256 MB copy, which together cost more than the
  * GEMM. Here the rows are taken in blocks of {@link #blockRows} (a float block of about 256 KiB, which stays in
- * the core's L2 cache): each block is converted into a per-part float buffer ({@link Backend#centerRows}) while the exact double sums are
- * taken, and the engine's SYRK (the GEMM that skips the upper triangle, about half the work) forms the block's
- * {@code ZᵀZ} straight from that cache-resident buffer. Block Grams are summed in double, so float32
+ * the core's L2 cache): the backend's {@link Backend#centerRows} converts each block into a per-part float buffer
+ * while it takes the exact double sums, and the engine's SYRK (the GEMM that skips the upper triangle, about half
+ * the work) forms the block's {@code ZᵀZ} straight from that cache-resident buffer. Block Grams are summed in double, so float32
  * accumulates over at most one block.
  *
  * <p><b>Centering without a first pass.</b> Float32 keeps about 7 digits; cross products of raw columns with mean
