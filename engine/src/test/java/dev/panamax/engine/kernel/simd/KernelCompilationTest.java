@@ -196,6 +196,10 @@ class KernelCompilationTest {
                         () -> simd.attentionBackward(q, k, v, out, lse, dOut, dq, dk, dv, true, 0.125f));
                 assertNoBoxing("attention decode d=" + d, threads,
                         () -> simd.attentionDecode(q1, q1, q1, kCache, vCache, t, out1, true, 0.125f));
+                Tensor token = Tensor.randn(arena, 6, 1, 2, 1, d);
+                Tensor tokenOut = Tensor.zeros(arena, 1, 2, 1, d);
+                assertNoBoxing("single-token attention decode d=" + d, threads,
+                        () -> simd.attentionDecode(token, token, token, kCache, vCache, t + 1, tokenOut, true, 0.125f));
             }
         }
     }

@@ -17,6 +17,11 @@ final class AttentionScratch {
     float[] panel = new float[0];        // NR rows of K on their way into keysT
     float[] row = new float[0];          // one row on its way into column panels
     final int[] visible = new int[TileKernels.MR];
+    // single-query decode (AttentionDecode)
+    float[] decodeQuery = new float[0];   // q·scale·log2(e), zero past d up to a whole vector
+    float[] decodeScores = new float[0];  // scores, then probabilities, of the cached keys
+    float[] decodeOut = new float[0];     // Σ p_j·v_j
+    float[] decodeLanes = new float[0];   // four accumulators' lanes, summed in order
     // backward
     float[] queriesPanels = new float[0]; // Q unscaled, column panels (capacity tq rounded up to 4)
     float[] dOut = new float[0];          // dO row-major, padded rows: i·dp + dd

@@ -62,12 +62,28 @@ public final class SimdAttention {
     /**
      * One generation step with a KV cache: copies {@code kNew} and {@code vNew} ({@code heads × nq × d}) into
      * rows {@code [cached, cached + nq)} of the caches ({@code heads × maxT × d}), in place, then attends the
-     * nq new queries to all {@code cached + nq} cached positions.
+     * nq new queries to all {@code cached + nq} cached positions. Several new queries run the forward pass (their
+     * rows are bit-identical to the full forward pass's); a single one runs {@link AttentionDecode}, equal to
+     * it within float rounding.
      */
     public static void decode(MemorySegment q, MemorySegment kNew, MemorySegment vNew, MemorySegment kCache,
                               MemorySegment vCache, MemorySegment out, int heads, int nq, int cached, int maxT,
                               int d, boolean causal, float scale, WorkerPool pool) {
         appendToCache(kNew, vNew, kCache, vCache, heads, nq, cached, maxT, d);
+        if (nq == 1) {
+            // One token: the query sees every cached key (causal or not), and a tile of query rows would have one
+            // live row; AttentionDecode reads the cache in place instead.
+            int tk = cached + 1;
+            long work = (long) heads * tk * d;
+            int parts = work < PARALLEL_THRESHOLD ? 1 : Math.min(pool.threads(), heads);
+            if (parts == 1) {
+                AttentionDecode.run(q, kCache, vCache, out, 0, heads, tk, d, (long) maxT * d, scale);
+            } else {
+                pool.run(parts, part -> AttentionDecode.run(q, kCache, vCache, out, heads * part / parts,
+                        heads * (part + 1) / parts, tk, d, (long) maxT * d, scale));
+            }
+            return;
+        }
         forward(q, kCache, vCache, out, null, heads, nq, cached + nq, d, (long) maxT * d, causal, scale, pool);
     }
 
