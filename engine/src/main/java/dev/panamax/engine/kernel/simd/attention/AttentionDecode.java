@@ -5,7 +5,6 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -26,7 +25,8 @@ import jdk.incubator.vector.VectorSpecies;
  * </ol>
  * Results agree with the forward pass to float rounding, not bit for bit (the sums are taken in a different
  * order); each head is computed by one thread in a fixed order, so they do not depend on the thread count.
- * The vector code is in the loops themselves, not in helpers that take vectors, which C2 might not inline.
+ * The vector code is in the loops themselves, not in helpers that take vectors, which C2 might not inline, and
+ * the loops have no masked tails: the columns past the last whole vector are summed one at a time.
  */
 final class AttentionDecode {
 
@@ -74,7 +74,6 @@ final class AttentionDecode {
     private static void scores(float[] query, MemorySegment k, long kBase, int tk, int d, float[] scores,
                                float[] lanes) {
         int dVec = d / V * V;
-        VectorMask<Float> dTail = S.indexInRange(dVec, d);
         long rowBytes = (long) d * Float.BYTES;
         long base = kBase * Float.BYTES;
         int j = 0;
@@ -96,15 +95,6 @@ final class AttentionDecode {
                 a2 = FloatVector.fromMemorySegment(S, k, r2 + at, ORDER).fma(qv, a2);
                 a3 = FloatVector.fromMemorySegment(S, k, r3 + at, ORDER).fma(qv, a3);
             }
-            if (c < d) {
-                // The query is zero past d, so the masked-off lanes add nothing.
-                FloatVector qv = FloatVector.fromArray(S, query, c);
-                long at = (long) c * Float.BYTES;
-                a0 = FloatVector.fromMemorySegment(S, k, r0 + at, ORDER, dTail).fma(qv, a0);
-                a1 = FloatVector.fromMemorySegment(S, k, r1 + at, ORDER, dTail).fma(qv, a1);
-                a2 = FloatVector.fromMemorySegment(S, k, r2 + at, ORDER, dTail).fma(qv, a2);
-                a3 = FloatVector.fromMemorySegment(S, k, r3 + at, ORDER, dTail).fma(qv, a3);
-            }
             a0.intoArray(lanes, 0);
             a1.intoArray(lanes, V);
             a2.intoArray(lanes, 2 * V);
@@ -113,6 +103,12 @@ final class AttentionDecode {
                 float sum = 0f;
                 for (int lane = 0; lane < V; lane++) {
                     sum += lanes[r * V + lane];
+                }
+                // Columns past the last whole vector, one at a time: a masked load in this loop would be a
+                // second, rarely taken vector path in a hot method.
+                long row = kBase + (long) (j + r) * d;
+                for (int cc = dVec; cc < d; cc++) {
+                    sum = Math.fma(query[cc], k.getAtIndex(ValueLayout.JAVA_FLOAT, row + cc), sum);
                 }
                 scores[j + r] = sum;
             }
@@ -131,34 +127,31 @@ final class AttentionDecode {
     /** {@code acc[0 .. d) = Σ_j p[j]·v_j} over the tk values from float {@code vBase} of v, two keys per pass. */
     private static void weightedValues(float[] p, MemorySegment v, long vBase, int tk, int d, float[] acc) {
         int dVec = d / V * V;
-        int dp = (d + V - 1) / V * V;
-        VectorMask<Float> dTail = S.indexInRange(dVec, d);
         long rowBytes = (long) d * Float.BYTES;
         long base = vBase * Float.BYTES;
-        Arrays.fill(acc, 0, dp, 0f);
-        // tk rounded up to an even count: p is zero past tk (exp2Row), so the extra row adds nothing, and a row
-        // past tk is never read because the probability is tested first.
+        Arrays.fill(acc, 0, d, 0f);
+        // Keys in pairs; an odd last key is paired with itself at probability 0 (p is zero past tk).
         for (int j = 0; j < tk; j += 2) {
-            FloatVector p0 = FloatVector.broadcast(S, p[j]);
             boolean second = j + 1 < tk;
+            FloatVector p0 = FloatVector.broadcast(S, p[j]);
             FloatVector p1 = FloatVector.broadcast(S, second ? p[j + 1] : 0f);
             long r0 = base + j * rowBytes;
             long r1 = second ? r0 + rowBytes : r0;
-            int c = 0;
-            for (; c < dVec; c += V) {
+            for (int c = 0; c < dVec; c += V) {
                 long at = (long) c * Float.BYTES;
                 FloatVector a = FloatVector.fromArray(S, acc, c);
                 a = FloatVector.fromMemorySegment(S, v, r0 + at, ORDER).fma(p0, a);
                 a = FloatVector.fromMemorySegment(S, v, r1 + at, ORDER).fma(p1, a);
                 a.intoArray(acc, c);
             }
-            if (c < d) {
-                long at = (long) c * Float.BYTES;
-                FloatVector a = FloatVector.fromArray(S, acc, c);
-                a = FloatVector.fromMemorySegment(S, v, r0 + at, ORDER, dTail).fma(p0, a);
-                a = FloatVector.fromMemorySegment(S, v, r1 + at, ORDER, dTail).fma(p1, a);
-                a.intoArray(acc, c);
+        }
+        // Columns past the last whole vector, one at a time (see scores).
+        for (int c = dVec; c < d; c++) {
+            float sum = 0f;
+            for (int j = 0; j < tk; j++) {
+                sum = Math.fma(p[j], v.getAtIndex(ValueLayout.JAVA_FLOAT, vBase + (long) j * d + c), sum);
             }
+            acc[c] = sum;
         }
     }
 }

@@ -108,7 +108,29 @@ final class SimdGemv {
             FloatVector s1 = FloatVector.zero(S);
             FloatVector s2 = FloatVector.zero(S);
             FloatVector s3 = FloatVector.zero(S);
-            for (int p = 0; p < kVec; p += V) {
+            // Two accumulators per row, over alternate vectors of p: with one, each row's sum waits on the
+            // previous fused multiply-add's latency, and the four rows' chains did not keep up with memory
+            // (GPT-2's LM head: 16.8 → 14.9 ms per token on one AVX2 core).
+            FloatVector t0 = FloatVector.zero(S);
+            FloatVector t1 = t0;
+            FloatVector t2 = t0;
+            FloatVector t3 = t0;
+            int p = 0;
+            for (; p + 2 * V <= kVec; p += 2 * V) {
+                FloatVector xv = FloatVector.fromArray(S, x, p);
+                FloatVector xw = FloatVector.fromArray(S, x, p + V);
+                long at = (long) p * Float.BYTES;
+                long next = at + (long) V * Float.BYTES;
+                s0 = FloatVector.fromMemorySegment(S, mat, r0 + at, ORDER).fma(xv, s0);
+                t0 = FloatVector.fromMemorySegment(S, mat, r0 + next, ORDER).fma(xw, t0);
+                s1 = FloatVector.fromMemorySegment(S, mat, r1 + at, ORDER).fma(xv, s1);
+                t1 = FloatVector.fromMemorySegment(S, mat, r1 + next, ORDER).fma(xw, t1);
+                s2 = FloatVector.fromMemorySegment(S, mat, r2 + at, ORDER).fma(xv, s2);
+                t2 = FloatVector.fromMemorySegment(S, mat, r2 + next, ORDER).fma(xw, t2);
+                s3 = FloatVector.fromMemorySegment(S, mat, r3 + at, ORDER).fma(xv, s3);
+                t3 = FloatVector.fromMemorySegment(S, mat, r3 + next, ORDER).fma(xw, t3);
+            }
+            if (p < kVec) {
                 FloatVector xv = FloatVector.fromArray(S, x, p);
                 long at = (long) p * Float.BYTES;
                 s0 = FloatVector.fromMemorySegment(S, mat, r0 + at, ORDER).fma(xv, s0);
@@ -116,6 +138,10 @@ final class SimdGemv {
                 s2 = FloatVector.fromMemorySegment(S, mat, r2 + at, ORDER).fma(xv, s2);
                 s3 = FloatVector.fromMemorySegment(S, mat, r3 + at, ORDER).fma(xv, s3);
             }
+            s0 = s0.add(t0);
+            s1 = s1.add(t1);
+            s2 = s2.add(t2);
+            s3 = s3.add(t3);
             if (kVec < k) {
                 FloatVector xv = FloatVector.fromArray(S, x, kVec, tail);
                 long at = (long) kVec * Float.BYTES;
@@ -130,12 +156,23 @@ final class SimdGemv {
             storeOne(sumLanes(s3), j + 3, alpha, beta, y, yOff, incY);
         }
         for (; j < j1; j++) {
+            // The same operations as one row of the loop above, so an output's bits do not depend on whether
+            // the column split put it in a group of four.
             long r0 = (off + (long) j * ld) * Float.BYTES;
             FloatVector s0 = FloatVector.zero(S);
-            for (int p = 0; p < kVec; p += V) {
+            FloatVector t0 = s0;
+            int p = 0;
+            for (; p + 2 * V <= kVec; p += 2 * V) {
+                long at = (long) p * Float.BYTES;
+                s0 = FloatVector.fromMemorySegment(S, mat, r0 + at, ORDER).fma(FloatVector.fromArray(S, x, p), s0);
+                t0 = FloatVector.fromMemorySegment(S, mat, r0 + at + (long) V * Float.BYTES, ORDER)
+                        .fma(FloatVector.fromArray(S, x, p + V), t0);
+            }
+            if (p < kVec) {
                 s0 = FloatVector.fromMemorySegment(S, mat, r0 + (long) p * Float.BYTES, ORDER)
                         .fma(FloatVector.fromArray(S, x, p), s0);
             }
+            s0 = s0.add(t0);
             if (kVec < k) {
                 s0 = FloatVector.fromMemorySegment(S, mat, r0 + (long) kVec * Float.BYTES, ORDER, tail)
                         .fma(FloatVector.fromArray(S, x, kVec, tail), s0);
