@@ -240,7 +240,8 @@ public final class SimdGemm {
             float[] acc = SCRATCH.get().accumulator(to);
             SimdGemv.rowsTimesVector(x, k, mat, off, ld, from, to, alpha, beta, y, yOff, incY, acc);
         } else {
-            SimdGemv.dotsWithVector(x, k, mat, off, ld, from, to, alpha, beta, y, yOff, incY);
+            SimdGemv.dotsWithVector(x, k, mat, off, ld, from, to, alpha, beta, y, yOff, incY,
+                    SCRATCH.get().lanes());
         }
     }
 
@@ -275,6 +276,12 @@ public final class SimdGemm {
         private float[] tile = new float[0];
         private float[] vector = new float[0];
         private float[] accumulator = new float[0];
+        /** Four vectors' lanes on their way to fixed-order sums (GEMV dot products). */
+        private final float[] lanes = new float[4 * jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.length()];
+
+        float[] lanes() {
+            return lanes;
+        }
 
         float[] packedA(int size) {
             if (packedA.length < size) {
