@@ -37,8 +37,15 @@ public final class SimdGemm {
     /** The compute phase is cut into up to this many parts per thread, so early finishers take over late work. */
     private static final int PARTS_PER_THREAD = 4;
 
-    /** A GEMV part computes at least this many outputs: when they are columns, runs of 1 KiB keep streaming fast. */
+    /** A GEMV part whose outputs are columns computes at least this many: runs of 1 KiB keep streaming fast. */
     private static final int MIN_GEMV_OUTPUTS = 256;
+
+    /**
+     * A GEMV part whose outputs are rows (dot products) streams at least this many floats of the matrix. Rows are
+     * contiguous, so parts can be much smaller than for columns: with 256 outputs per part, a 768-row product made
+     * three parts, and two threads took two parts' time (a third of GPT-2's c_proj products lost).
+     */
+    private static final int MIN_GEMV_ROW_PART_FLOATS = 1 << 16;
 
     /**
      * A non-transposed A block that meets at most this many B panels is copied row by row instead of packed
@@ -224,9 +231,11 @@ public final class SimdGemm {
             gemvRange(x, k, mat, off, ld, rowsAreP, 0, outputs, alpha, beta, y, yOff, incY);
             return;
         }
-        // Up to PARTS_PER_THREAD parts per thread of at least MIN_GEMV_OUTPUTS outputs each, so a thread that is
-        // preempted while streaming its share leaves the rest of the matrix to the others.
-        int parts = Math.max(1, Math.min(threads * PARTS_PER_THREAD, outputs / MIN_GEMV_OUTPUTS));
+        // Up to PARTS_PER_THREAD parts per thread of at least MIN_GEMV_OUTPUTS columns or
+        // MIN_GEMV_ROW_PART_FLOATS of rows each, so a thread that is preempted while streaming its share leaves the
+        // rest of the matrix to the others.
+        int minOutputs = rowsAreP ? MIN_GEMV_OUTPUTS : Math.max(4, MIN_GEMV_ROW_PART_FLOATS / Math.max(1, k));
+        int parts = Math.max(1, Math.min(threads * PARTS_PER_THREAD, outputs / minOutputs));
         pool.run(parts, part -> gemvRange(x, k, mat, off, ld, rowsAreP, splitRange(outputs, parts, part),
                 splitRange(outputs, parts, part + 1), alpha, beta, y, yOff, incY));
     }
