@@ -49,7 +49,10 @@ import org.openjdk.jmh.annotations.Warmup;
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
-@Warmup(iterations = 3, time = 3)
+// Eight warm-up iterations: on 2 cores the JIT needs ~30 s to compile all of a training step's kernels while the
+// pool's threads compete with it for the cores; with three, the 2-thread training step was still warming up
+// (per-iteration 7.2 s, 1.2, 0.82, then 0.56, 0.40, and 0.33-0.35 s per step from the sixth on).
+@Warmup(iterations = 8, time = 3)
 @Measurement(iterations = 4, time = 3)
 @Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"})
 public class DiffusionStepBenchmark {
