@@ -7,6 +7,7 @@ import dev.panamax.engine.Transpose;
 import dev.panamax.engine.kernel.AttentionShape;
 import dev.panamax.engine.kernel.ConvShape;
 import dev.panamax.engine.kernel.GemmShape;
+import dev.panamax.engine.kernel.simd.ops.SimdLeastSquares;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import jcuda.driver.CUdeviceptr;
@@ -741,5 +742,24 @@ public final class CudaBackend extends CheckedBackend {
         kernel(CudaKernel.ADAM).elements(n).ptr(pp).ptr(pg).ptr(pm).ptr(pv).i64(n).f32(l2).f32(decayFactor)
                 .f32(beta1).f32(1 - beta1).f32(beta2).f32(1 - beta2).f32(stepSize).f32(sqrtBiasCorrection2).f32(eps)
                 .launch();
+    }
+
+    // ---------------------------------------------------------------- least squares on host rows
+
+    /**
+     * The least-squares passes read the caller's heap {@code double[][]}, which has no device copy, so they run on
+     * the CPU (the SIMD kernel). {@link CheckedBackend} hands them the block tensor's host segment, and taking it
+     * marks the device copy stale, so the SYRK that follows on the GPU uploads the new block.
+     */
+    @Override
+    protected double centerRowsKernel(double[][] x, double[] y, int from, int to, double[] center, double[] scale,
+                                      MemorySegment block, double[] sum, double[] squares, double[] crossTarget) {
+        return SimdLeastSquares.centerRows(x, y, from, to, center, scale, block, sum, squares, crossTarget);
+    }
+
+    @Override
+    protected void residualGradientKernel(double[][] x, double[] y, int from, int to, double intercept,
+                                          double[] coefficients, double[] means, double[] gradient) {
+        SimdLeastSquares.residualGradient(x, y, from, to, intercept, coefficients, means, gradient);
     }
 }
