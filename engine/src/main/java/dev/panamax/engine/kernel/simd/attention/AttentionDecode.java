@@ -27,6 +27,10 @@ import jdk.incubator.vector.VectorSpecies;
  * order); each head is computed by one thread in a fixed order, so they do not depend on the thread count.
  * The vector code is in the loops themselves, not in helpers that take vectors, which C2 might not inline, and
  * the loops have no masked tails: the columns past the last whole vector are summed one at a time.
+ *
+ * <p>Steps 1 and 3 are matrix-vector products with the same loop shapes as the GEMM's {@code SimdGemv}, written
+ * again here on purpose: calling the GEMV with the scores' heap array (as a heap segment) let its memory accesses
+ * see two kinds of segment, and then the GEMV and this kernel both ran with boxed vectors (KernelCompilationTest).
  */
 final class AttentionDecode {
 
