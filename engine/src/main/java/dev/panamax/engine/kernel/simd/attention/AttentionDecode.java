@@ -50,9 +50,9 @@ final class AttentionDecode {
         AttentionScratch s = SimdAttention.scratch();
         int dp = (d + V - 1) / V * V;
         int kp = (tk + V - 1) / V * V;
-        s.decodeQuery = AttentionScratch.grow(s.decodeQuery, dp);
+        s.decodeQuery = AttentionScratch.grow(s.decodeQuery, d);
         s.decodeScores = AttentionScratch.grow(s.decodeScores, kp);
-        s.decodeOut = AttentionScratch.grow(s.decodeOut, dp);
+        s.decodeOut = AttentionScratch.grow(s.decodeOut, dp);       // storeRow loads whole vectors
         s.decodeLanes = AttentionScratch.grow(s.decodeLanes, 4L * V);
         for (int h = h0; h < h1; h++) {
             head(q, k, v, out, h, tk, d, kvHeadStride, (float) (scale * Exp2.LOG2E), s);
@@ -61,12 +61,10 @@ final class AttentionDecode {
 
     private static void head(MemorySegment q, MemorySegment k, MemorySegment v, MemorySegment out, int h, int tk,
                              int d, long kvHeadStride, float base2Scale, AttentionScratch s) {
-        int dp = (d + V - 1) / V * V;
         long kvBase = h * kvHeadStride;
         for (int c = 0; c < d; c++) {
             s.decodeQuery[c] = q.getAtIndex(ValueLayout.JAVA_FLOAT, (long) h * d + c) * base2Scale;
         }
-        Arrays.fill(s.decodeQuery, d, dp, 0f);
         scores(s.decodeQuery, k, kvBase, tk, d, s.decodeScores, s.decodeLanes);
         float max = RowKernels.max(s.decodeScores, 0, tk);
         float total = RowKernels.exp2Row(s.decodeScores, 0, tk, max);

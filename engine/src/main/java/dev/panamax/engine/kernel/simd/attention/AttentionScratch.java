@@ -18,9 +18,9 @@ final class AttentionScratch {
     float[] row = new float[0];          // one row on its way into column panels
     final int[] visible = new int[TileKernels.MR];
     // single-query decode (AttentionDecode)
-    float[] decodeQuery = new float[0];   // q·scale·log2(e), zero past d up to a whole vector
+    float[] decodeQuery = new float[0];   // q·scale·log2(e)
     float[] decodeScores = new float[0];  // scores, then probabilities, of the cached keys
-    float[] decodeOut = new float[0];     // Σ p_j·v_j
+    float[] decodeOut = new float[0];     // Σ p_j·v_j, room up to a whole vector
     float[] decodeLanes = new float[0];   // four accumulators' lanes, summed in order
     // backward
     float[] queriesPanels = new float[0]; // Q unscaled, column panels (capacity tq rounded up to 4)

@@ -3,6 +3,7 @@ package dev.panamax.engine.kernel.simd.gemm;
 import dev.panamax.engine.parallel.WorkerPool;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import jdk.incubator.vector.FloatVector;
 
 /**
  * SIMD GEMM, {@code C = alpha·op(A)·op(B) + beta·C}, row-major with leading dimensions (counted in floats).
@@ -286,7 +287,7 @@ public final class SimdGemm {
         private float[] vector = new float[0];
         private float[] accumulator = new float[0];
         /** Four vectors' lanes on their way to fixed-order sums (GEMV dot products). */
-        private final float[] lanes = new float[4 * jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.length()];
+        private final float[] lanes = new float[4 * FloatVector.SPECIES_PREFERRED.length()];
 
         float[] lanes() {
             return lanes;
