@@ -2,6 +2,7 @@ package dev.panamax.bench;
 
 import dev.panamax.engine.Backend;
 import dev.panamax.engine.SimdBackend;
+import dev.panamax.engine.StepMemory;
 import dev.panamax.engine.autograd.Tape;
 import dev.panamax.engine.optim.AdamW;
 import dev.panamax.engine.parallel.WorkerPool;
@@ -19,7 +20,7 @@ import java.util.SplittableRandom;
  * slightly different context than {@link GptTrainStepBenchmark}'s.
  *
  * <pre>
- * java ... dev.panamax.bench.GptStepProfile [config, default shakespeare-char-small] [threads, default 1]
+ * java ... dev.panamax.bench.GptStepProfile [config, default shakespeare-char-small] [threads, default 1] [fresh]
  * </pre>
  */
 public final class GptStepProfile {
@@ -33,6 +34,8 @@ public final class GptStepProfile {
     public static void main(String[] args) {
         String configName = args.length > 0 ? args[0] : "shakespeare-char-small";
         int threads = args.length > 1 ? Integer.parseInt(args[1]) : 1;
+        // As the trainer: steps reuse their memory; "fresh" allocates new zeroed memory every step.
+        StepMemory memory = args.length > 2 && args[2].equals("fresh") ? null : new StepMemory();
         try (WorkerPool pool = new WorkerPool(threads)) {
             BackendCallTimer timer = new BackendCallTimer(new SimdBackend(pool));
             Backend timed = timer.backend();
@@ -48,7 +51,7 @@ public final class GptStepProfile {
                     boolean recording = step >= WARM_UP_STEPS;
                     timer.recording(recording);
                     long start = System.nanoTime();
-                    try (Tape tape = new Tape(timed)) {
+                    try (Tape tape = new Tape(timed, memory)) {
                         tape.backward(model.loss(tape, inputs, targets, batch, time, 0f, 0));
                     }
                     adam.step(model.parameters());

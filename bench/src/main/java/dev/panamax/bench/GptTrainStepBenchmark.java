@@ -2,6 +2,7 @@ package dev.panamax.bench;
 
 import dev.panamax.engine.Backend;
 import dev.panamax.engine.SimdBackend;
+import dev.panamax.engine.StepMemory;
 import dev.panamax.engine.autograd.Tape;
 import dev.panamax.engine.optim.AdamW;
 import dev.panamax.engine.parallel.WorkerPool;
@@ -56,6 +57,15 @@ public class GptTrainStepBenchmark {
     @Param({"1", "2"})
     public int threads;
 
+    /**
+     * {@code reused}: each step takes its activations from a {@link StepMemory}, as the trainer does;
+     * {@code fresh}: each step allocates new zeroed memory, for the same-run comparison.
+     */
+    @Param({"reused", "fresh"})
+    public String memory;
+
+    private StepMemory stepMemory;
+
     private WorkerPool pool;
     private Backend compute;
     /** Set for the cuda rows: their steps are timed with CUDA events ({@link GpuTime}). */
@@ -89,6 +99,11 @@ public class GptTrainStepBenchmark {
             case GemmBenchmark.CUDA -> cuda = GpuTime.cudaBackend(threads);
             default -> throw new IllegalArgumentException("backend '" + backend + "': expected simd or cuda");
         };
+        stepMemory = switch (memory) {
+            case "reused" -> new StepMemory();
+            case "fresh" -> null;
+            default -> throw new IllegalArgumentException("memory '" + memory + "': expected reused or fresh");
+        };
         GptConfig c = GptConfig.preset(config, 65);
         model = new GptModel(c, 1);
         adam = new AdamW(6e-4, 0.9, 0.99, 1e-8, 0.1);
@@ -106,7 +121,7 @@ public class GptTrainStepBenchmark {
     }
 
     private void trainOnce() {
-        try (Tape tape = new Tape(compute)) {
+        try (Tape tape = new Tape(compute, stepMemory)) {
             var l = model.loss(tape, inputs, targets, batch, time, 0f, 0);
             tape.backward(l);
             loss = l.item();

@@ -52,6 +52,19 @@ public final class Tensor {
         return new Tensor(new TensorMemory(segment, arena), segment, shape.clone(), size);
     }
 
+    /**
+     * A tensor whose contents are unspecified, for an output that a kernel overwrites entirely. From a
+     * {@link StepMemory} step arena the memory is not cleared (that is the point); from any other arena it is zeros.
+     */
+    public static Tensor uninitialized(Arena arena, int... shape) {
+        long size = checkedSize("uninitialized", shape);
+        if (!(arena instanceof StepMemory.StepArena step)) {
+            return zeros(arena, shape);
+        }
+        MemorySegment segment = step.allocateUninitialized(size * Float.BYTES, ALIGNMENT);
+        return new Tensor(new TensorMemory(segment, arena), segment, shape.clone(), size);
+    }
+
     /** A tensor holding a copy of {@code values}, whose length must equal the product of {@code shape}. */
     public static Tensor of(Arena arena, float[] values, int... shape) {
         long size = checkedSize("of", shape);

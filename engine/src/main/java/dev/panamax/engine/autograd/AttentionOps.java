@@ -21,15 +21,15 @@ public final class AttentionOps {
             throw new IllegalArgumentException("attention: q must be [batch, heads, T, head_dim], got "
                     + q.value().shapeString());
         }
-        Tensor out = tape.allocate(qs);
-        Tensor lse = tape.allocate(qs[0], qs[1], qs[2]);
+        Tensor out = tape.allocateUninitialized(qs);
+        Tensor lse = tape.allocateUninitialized(qs[0], qs[1], qs[2]);
         backend.attention(q.value(), k.value(), v.value(), out, lse, causal, scale);
         Var result = tape.output(out, q, k, v);
         tape.onBackward(result, () -> {
             // The kernel overwrites its gradients; accumulate them so shared inputs get every contribution.
-            Tensor dQ = tape.allocate(q.shape());
-            Tensor dK = tape.allocate(k.shape());
-            Tensor dV = tape.allocate(v.shape());
+            Tensor dQ = tape.allocateUninitialized(q.shape());
+            Tensor dK = tape.allocateUninitialized(k.shape());
+            Tensor dV = tape.allocateUninitialized(v.shape());
             backend.attentionBackward(q.value(), k.value(), v.value(), out, lse, result.grad(), dQ, dK, dV, causal,
                     scale);
             ElementwiseOps.accumulate(backend, 1f, dQ, q);
@@ -55,11 +55,12 @@ public final class AttentionOps {
         Backend backend = tape.backend();
         Var[] result = new Var[parts];
         for (int part = 0; part < parts; part++) {
-            Tensor y = tape.allocate(batch, heads, time, headDim);
+            Tensor y = tape.allocateUninitialized(batch, heads, time, headDim);
             moveHeads(x.value().segment(), y.segment(), batch, time, heads, headDim, parts, part, true);
             Var out = tape.output(y, x);
             int thisPart = part;
             tape.onBackward(out, () -> {
+                // Zeros: this part's heads fill only their columns of dx; the other parts' stay 0 in the sum.
                 Tensor dx = tape.allocate(x.shape());
                 moveHeads(dx.segment(), out.grad().segment(), batch, time, heads, headDim, parts, thisPart, false);
                 ElementwiseOps.accumulate(backend, 1f, dx, x);
@@ -81,11 +82,11 @@ public final class AttentionOps {
         int time = s[2];
         int headDim = s[3];
         Backend backend = tape.backend();
-        Tensor y = tape.allocate(batch, time, heads * headDim);
+        Tensor y = tape.allocateUninitialized(batch, time, heads * headDim);
         moveHeads(y.segment(), x.value().segment(), batch, time, heads, headDim, 1, 0, false);
         Var out = tape.output(y, x);
         tape.onBackward(out, () -> {
-            Tensor dx = tape.allocate(x.shape());
+            Tensor dx = tape.allocateUninitialized(x.shape());
             moveHeads(out.grad().segment(), dx.segment(), batch, time, heads, headDim, 1, 0, true);
             ElementwiseOps.accumulate(backend, 1f, dx, x);
         });

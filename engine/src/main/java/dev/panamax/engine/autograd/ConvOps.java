@@ -29,7 +29,7 @@ public final class ConvOps {
                     + "input " + (in[2] + 2 * padding) + "x" + (in[3] + 2 * padding) + " of x "
                     + x.value().shapeString());
         }
-        Tensor y = tape.allocate(in[0], w[0], outH, outW);
+        Tensor y = tape.allocateUninitialized(in[0], w[0], outH, outW);
         backend.conv2d(x.value(), weight.value(), bias == null ? null : bias.value(), y, stride, padding);
         Var out = bias == null ? tape.output(y, x, weight) : tape.output(y, x, weight, bias);
         tape.onBackward(out, () -> {
@@ -55,7 +55,7 @@ public final class ConvOps {
         if (s.length != 4) {
             throw new IllegalArgumentException("upsample2x: x must be [n, c, h, w], got " + x.value().shapeString());
         }
-        Tensor y = tape.allocate(s[0], s[1], 2 * s[2], 2 * s[3]);
+        Tensor y = tape.allocateUninitialized(s[0], s[1], 2 * s[2], 2 * s[3]);
         backend.upsampleNearest2x(x.value(), y);
         Var out = tape.output(y, x);
         tape.onBackward(out, () -> backend.upsampleNearest2xBackward(out.grad(), x.gradForAccumulation()));
@@ -70,7 +70,7 @@ public final class ConvOps {
             throw new IllegalArgumentException("avgPool2x2: x must be [n, c, h, w] with h, w >= 2, got "
                     + x.value().shapeString());
         }
-        Tensor y = tape.allocate(s[0], s[1], s[2] / 2, s[3] / 2);
+        Tensor y = tape.allocateUninitialized(s[0], s[1], s[2] / 2, s[3] / 2);
         backend.avgPool2x2(x.value(), y);
         Var out = tape.output(y, x);
         tape.onBackward(out, () -> backend.avgPool2x2Backward(out.grad(), x.gradForAccumulation()));

@@ -11,7 +11,7 @@ public final class ElementwiseOps {
 
     public static Var add(Tape tape, Var a, Var b) {
         Backend backend = tape.backend();
-        Tensor y = tape.allocate(a.shape());
+        Tensor y = tape.allocateUninitialized(a.shape());
         backend.add(a.value(), b.value(), y);
         Var out = tape.output(y, a, b);
         tape.onBackward(out, () -> {
@@ -23,7 +23,7 @@ public final class ElementwiseOps {
 
     public static Var sub(Tape tape, Var a, Var b) {
         Backend backend = tape.backend();
-        Tensor y = tape.allocate(a.shape());
+        Tensor y = tape.allocateUninitialized(a.shape());
         backend.sub(a.value(), b.value(), y);
         Var out = tape.output(y, a, b);
         tape.onBackward(out, () -> {
@@ -35,11 +35,11 @@ public final class ElementwiseOps {
 
     public static Var mul(Tape tape, Var a, Var b) {
         Backend backend = tape.backend();
-        Tensor y = tape.allocate(a.shape());
+        Tensor y = tape.allocateUninitialized(a.shape());
         backend.mul(a.value(), b.value(), y);
         Var out = tape.output(y, a, b);
         tape.onBackward(out, () -> {
-            Tensor product = tape.allocate(a.shape());
+            Tensor product = tape.allocateUninitialized(a.shape());
             if (a.requiresGrad()) {      // dA += dY ∘ B
                 backend.mul(out.grad(), b.value(), product);
                 backend.axpy(1f, product, a.gradForAccumulation());
@@ -54,7 +54,7 @@ public final class ElementwiseOps {
 
     public static Var scale(Tape tape, Var a, float s) {
         Backend backend = tape.backend();
-        Tensor y = tape.allocate(a.shape());
+        Tensor y = tape.allocateUninitialized(a.shape());
         backend.scale(a.value(), s, y);
         Var out = tape.output(y, a);
         tape.onBackward(out, () -> accumulate(backend, s, out.grad(), a));
@@ -64,7 +64,7 @@ public final class ElementwiseOps {
     /** x [N, C, ...] + bias [N, C] broadcast over the spatial positions (a U-Net's time embedding). */
     public static Var addChannelBias(Tape tape, Var x, Var bias) {
         Backend backend = tape.backend();
-        Tensor y = tape.allocate(x.shape());
+        Tensor y = tape.allocateUninitialized(x.shape());
         backend.addChannelBias(x.value(), bias.value(), y);
         Var out = tape.output(y, x, bias);
         tape.onBackward(out, () -> {
@@ -113,7 +113,7 @@ public final class ElementwiseOps {
     /** The shared shape of a one-input op: forward now, backward from the input or (softmax) the output. */
     private static Var pointwise(Tape tape, Var x, Forward forward, Backward backward, boolean backwardFromOutput) {
         Backend backend = tape.backend();
-        Tensor y = tape.allocate(x.shape());
+        Tensor y = tape.allocateUninitialized(x.shape());
         forward.run(backend, x.value(), y);
         Var out = tape.output(y, x);
         Tensor saved = backwardFromOutput ? y : x.value();

@@ -22,7 +22,7 @@ public final class LinearOps {
         int k = av.dim(1);
         int n = bv.dim(1);
         Backend backend = tape.backend();
-        Tensor c = tape.allocate(m, n);
+        Tensor c = tape.allocateUninitialized(m, n);
         backend.gemm(Transpose.N, Transpose.N, m, n, k, 1f, av, 0, k, bv, 0, n, 0f, c, 0, n);
         Var out = tape.output(c, a, b);
         tape.onBackward(out, () -> {
@@ -58,7 +58,7 @@ public final class LinearOps {
         int[] outShape = xv.shape();
         outShape[outShape.length - 1] = outFeatures;
         Backend backend = tape.backend();
-        Tensor y = tape.allocate(outShape);
+        Tensor y = tape.allocateUninitialized(outShape);
         backend.gemm(Transpose.N, Transpose.T, rows, outFeatures, in, 1f, xv, 0, in, wv, 0, in, 0f, y, 0, outFeatures);
         if (bias != null) {
             backend.addBias(y, bias.value(), y);

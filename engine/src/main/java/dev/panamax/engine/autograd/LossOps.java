@@ -15,7 +15,7 @@ public final class LossOps {
      */
     public static Var crossEntropy(Tape tape, Var logits, int[] targets, int ignoreIndex) {
         Backend backend = tape.backend();
-        Tensor probs = tape.allocate(logits.shape());
+        Tensor probs = tape.allocateUninitialized(logits.shape());
         double loss = backend.crossEntropy(logits.value(), targets, ignoreIndex, probs);
         Var out = tape.output(scalar(tape, loss), logits);
         int[] savedTargets = targets.clone();   // the caller may reuse its array before backward
@@ -42,7 +42,7 @@ public final class LossOps {
     }
 
     static Tensor scalar(Tape tape, double value) {
-        Tensor t = tape.allocate(1);
+        Tensor t = tape.allocateUninitialized(1);
         t.set((float) value, 0);
         return t;
     }

@@ -13,9 +13,9 @@ public final class NormOps {
     public static Var layerNorm(Tape tape, Var x, Var gamma, Var beta, float eps) {
         Backend backend = tape.backend();
         int rows = (int) (x.value().size() / x.value().dim(-1));
-        Tensor y = tape.allocate(x.shape());
-        Tensor mean = tape.allocate(rows);
-        Tensor rstd = tape.allocate(rows);
+        Tensor y = tape.allocateUninitialized(x.shape());
+        Tensor mean = tape.allocateUninitialized(rows);
+        Tensor rstd = tape.allocateUninitialized(rows);
         backend.layerNorm(x.value(), gamma.value(), beta.value(), y, mean, rstd, eps);
         Var out = tape.output(y, x, gamma, beta);
         tape.onBackward(out, () -> backend.layerNormBackward(x.value(), gamma.value(), mean, rstd, out.grad(),
@@ -27,8 +27,8 @@ public final class NormOps {
     public static Var rmsNorm(Tape tape, Var x, Var gamma, float eps) {
         Backend backend = tape.backend();
         int rows = (int) (x.value().size() / x.value().dim(-1));
-        Tensor y = tape.allocate(x.shape());
-        Tensor rstd = tape.allocate(rows);
+        Tensor y = tape.allocateUninitialized(x.shape());
+        Tensor rstd = tape.allocateUninitialized(rows);
         backend.rmsNorm(x.value(), gamma.value(), y, rstd, eps);
         Var out = tape.output(y, x, gamma);
         tape.onBackward(out, () -> backend.rmsNormBackward(x.value(), gamma.value(), rstd, out.grad(),
@@ -40,9 +40,9 @@ public final class NormOps {
     public static Var groupNorm(Tape tape, Var x, int groups, Var gamma, Var beta, float eps) {
         Backend backend = tape.backend();
         int batch = x.value().dim(0);
-        Tensor y = tape.allocate(x.shape());
-        Tensor mean = tape.allocate(batch * Math.max(1, groups));
-        Tensor rstd = tape.allocate(batch * Math.max(1, groups));
+        Tensor y = tape.allocateUninitialized(x.shape());
+        Tensor mean = tape.allocateUninitialized(batch * Math.max(1, groups));
+        Tensor rstd = tape.allocateUninitialized(batch * Math.max(1, groups));
         backend.groupNorm(x.value(), groups, gamma.value(), beta.value(), y, mean, rstd, eps);
         Var out = tape.output(y, x, gamma, beta);
         tape.onBackward(out, () -> backend.groupNormBackward(x.value(), groups, gamma.value(), mean, rstd,
@@ -57,9 +57,9 @@ public final class NormOps {
     public static Var groupNormSilu(Tape tape, Var x, int groups, Var gamma, Var beta, float eps) {
         Backend backend = tape.backend();
         int batch = x.value().dim(0);
-        Tensor y = tape.allocate(x.shape());
-        Tensor mean = tape.allocate(batch * Math.max(1, groups));
-        Tensor rstd = tape.allocate(batch * Math.max(1, groups));
+        Tensor y = tape.allocateUninitialized(x.shape());
+        Tensor mean = tape.allocateUninitialized(batch * Math.max(1, groups));
+        Tensor rstd = tape.allocateUninitialized(batch * Math.max(1, groups));
         backend.groupNormSilu(x.value(), groups, gamma.value(), beta.value(), y, mean, rstd, eps);
         Var out = tape.output(y, x, gamma, beta);
         tape.onBackward(out, () -> backend.groupNormSiluBackward(x.value(), groups, gamma.value(), beta.value(),

@@ -23,7 +23,7 @@ public final class ShapeOps {
     /** Rows of an embedding table: out [ids.length, width]. */
     public static Var embedding(Tape tape, Var table, int[] ids) {
         Backend backend = tape.backend();
-        Tensor y = tape.allocate(ids.length, table.value().dim(-1));
+        Tensor y = tape.allocateUninitialized(ids.length, table.value().dim(-1));
         backend.embedding(table.value(), ids, y);
         Var out = tape.output(y, table);
         int[] savedIds = ids.clone();
@@ -36,7 +36,7 @@ public final class ShapeOps {
         Backend backend = tape.backend();
         int[] shape = a.shape();
         shape[1] += b.value().dim(1);
-        Tensor y = tape.allocate(shape);
+        Tensor y = tape.allocateUninitialized(shape);
         backend.concatChannels(a.value(), b.value(), y);
         Var out = tape.output(y, a, b);
         tape.onBackward(out, () -> {
@@ -62,11 +62,11 @@ public final class ShapeOps {
         int last = shape[shape.length - 1];
         shape[shape.length - 1] = shape[shape.length - 2];
         shape[shape.length - 2] = last;
-        Tensor y = tape.allocate(shape);
+        Tensor y = tape.allocateUninitialized(shape);
         backend.transpose(x.value(), y);
         Var out = tape.output(y, x);
         tape.onBackward(out, () -> {
-            Tensor dx = tape.allocate(x.shape());
+            Tensor dx = tape.allocateUninitialized(x.shape());
             backend.transpose(out.grad(), dx);
             ElementwiseOps.accumulate(backend, 1f, dx, x);
         });
@@ -89,7 +89,7 @@ public final class ShapeOps {
         long n = x.value().size();
         Var out = tape.output(LossOps.scalar(tape, mean ? total / n : total), x);
         tape.onBackward(out, () -> {
-            Tensor spread = tape.allocate(x.shape());
+            Tensor spread = tape.allocateUninitialized(x.shape());
             spread.fill(mean ? out.grad().get(0) / n : out.grad().get(0));
             backend.axpy(1f, spread, x.gradForAccumulation());
         });
@@ -108,7 +108,7 @@ public final class ShapeOps {
             return x;
         }
         Backend backend = tape.backend();
-        Tensor mask = tape.allocate(x.shape());
+        Tensor mask = tape.allocateUninitialized(x.shape());
         SplittableRandom random = new SplittableRandom(seed);
         float keep = 1f / (1f - p);
         // Written straight to the off-heap mask: no heap array the size of the activation.
@@ -116,11 +116,11 @@ public final class ShapeOps {
         for (long i = 0; i < mask.size(); i++) {
             m.setAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, i, random.nextDouble() < p ? 0f : keep);
         }
-        Tensor y = tape.allocate(x.shape());
+        Tensor y = tape.allocateUninitialized(x.shape());
         backend.mul(x.value(), mask, y);
         Var out = tape.output(y, x);
         tape.onBackward(out, () -> {
-            Tensor masked = tape.allocate(x.shape());
+            Tensor masked = tape.allocateUninitialized(x.shape());
             backend.mul(out.grad(), mask, masked);
             backend.axpy(1f, masked, x.gradForAccumulation());
         });

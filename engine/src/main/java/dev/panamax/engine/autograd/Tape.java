@@ -1,6 +1,7 @@
 package dev.panamax.engine.autograd;
 
 import dev.panamax.engine.Backend;
+import dev.panamax.engine.StepMemory;
 import dev.panamax.engine.Tensor;
 import dev.panamax.engine.nn.Parameter;
 import java.lang.foreign.Arena;
@@ -16,6 +17,10 @@ import java.util.List;
  * arena, freed by {@link #close()}: a step allocates off-heap memory once and releases it all at the end.
  * Parameters enter through {@link #param}, whose gradient is the parameter's long-lived one.
  *
+ * <p>A training loop passes a {@link StepMemory} ({@code new Tape(backend, memory)}), so that each step reuses the
+ * memory of the one before and outputs that a kernel overwrites ({@link #allocateUninitialized}) skip the
+ * zeroing; without one, every step allocates fresh zeroed memory.
+ *
  * <pre>
  * try (Tape tape = new Tape(backend)) {
  *     Var loss = LossOps.crossEntropy(tape, model.forward(tape, tokens), targets, -1);
@@ -26,16 +31,23 @@ import java.util.List;
 public final class Tape implements AutoCloseable {
 
     private final Backend backend;
-    private final Arena arena = Arena.ofShared();
+    private final Arena arena;
     private final List<BackwardRule> backwardRules = new ArrayList<>();
     private boolean backwardDone;
     private boolean closed;
 
+    /** A tape whose step allocates fresh (zeroed) off-heap memory. */
     public Tape(Backend backend) {
+        this(backend, null);
+    }
+
+    /** A tape whose step takes its memory from {@code memory} (null: fresh memory, as {@link #Tape(Backend)}). */
+    public Tape(Backend backend, StepMemory memory) {
         if (backend == null) {
             throw new IllegalArgumentException("Tape: backend is null");
         }
         this.backend = backend;
+        this.arena = memory == null ? Arena.ofShared() : memory.openStep();
     }
 
     public Backend backend() {
@@ -46,6 +58,15 @@ public final class Tape implements AutoCloseable {
     public Tensor allocate(int... shape) {
         requireOpen("allocate");
         return Tensor.zeros(arena, shape);
+    }
+
+    /**
+     * A tensor in this step's arena whose contents are unspecified (zeros without a {@link StepMemory}): for an
+     * operation's output or scratch buffer that its kernel overwrites entirely, never for one it accumulates into.
+     */
+    public Tensor allocateUninitialized(int... shape) {
+        requireOpen("allocateUninitialized");
+        return Tensor.uninitialized(arena, shape);
     }
 
     /** An input that needs no gradient (data, targets, masks). */

@@ -1,6 +1,7 @@
 package dev.panamax.models.diffusion;
 
 import dev.panamax.engine.Backend;
+import dev.panamax.engine.StepMemory;
 import dev.panamax.engine.Tensor;
 import dev.panamax.engine.autograd.LossOps;
 import dev.panamax.engine.autograd.Tape;
@@ -38,6 +39,8 @@ public final class DiffusionTrainer implements AutoCloseable {
     private final Backend backend;
     private final NoiseSchedule schedule;
     private final Arena arena = Arena.ofShared();
+    /** Each step reuses the activation memory of the one before. */
+    private final StepMemory stepMemory = new StepMemory();
     private final UNet model;
     private final UNet ema;
     private final ExponentialMovingAverage average;
@@ -99,10 +102,10 @@ public final class DiffusionTrainer implements AutoCloseable {
         optimizer.zeroGrad(parameters);
         double loss;
         int[] shape = {config.batchSize(), modelConfig.imageChannels(), modelConfig.height(), modelConfig.width()};
-        try (Tape tape = new Tape(backend)) {
-            Tensor xt = tape.allocate(shape);
+        try (Tape tape = new Tape(backend, stepMemory)) {
+            Tensor xt = tape.allocateUninitialized(shape);
             xt.copyFrom(noisy);
-            Tensor target = tape.allocate(shape);
+            Tensor target = tape.allocateUninitialized(shape);
             target.copyFrom(noise);
             Var predicted = model.forward(tape, tape.constant(xt), timesteps,
                     modelConfig.conditional() ? labels : null);

@@ -2,6 +2,7 @@ package dev.panamax.models.diffusion;
 
 import dev.panamax.engine.Backend;
 import dev.panamax.engine.Backends;
+import dev.panamax.engine.StepMemory;
 import dev.panamax.engine.Tensor;
 import dev.panamax.engine.autograd.Tape;
 import dev.panamax.engine.autograd.Var;
@@ -56,6 +57,8 @@ public final class Sampler {
     private final UNet model;
     private final NoiseSchedule schedule;
     private final Backend backend;
+    /** Each denoising step reuses the activation memory of the one before. */
+    private final StepMemory stepMemory = new StepMemory();
     private int batch = DEFAULT_BATCH;
     private java.util.function.LongConsumer progress = done -> { };
 
@@ -206,8 +209,8 @@ public final class Sampler {
             passLabels[i] = i < n ? labels[i] : UNet.NULL_LABEL;
         }
         float[] eps;
-        try (Tape tape = new Tape(backend)) {
-            Tensor input = tape.allocate(rows, c.imageChannels(), c.height(), c.width());
+        try (Tape tape = new Tape(backend, stepMemory)) {
+            Tensor input = tape.allocateUninitialized(rows, c.imageChannels(), c.height(), c.width());
             if (guided) {
                 float[] doubled = new float[2 * x.length];
                 System.arraycopy(x, 0, doubled, 0, x.length);

@@ -42,7 +42,7 @@ final class TimeEmbedding implements Module {
 
     /** [N, width] for steps {@code t} and labels (−1 = null label; ignored by an unconditional model). */
     Var forward(Tape tape, int[] t, int[] labelIds) {
-        Tensor sinusoid = tape.allocate(t.length, sinusoidWidth);
+        Tensor sinusoid = tape.allocateUninitialized(t.length, sinusoidWidth);
         sinusoid.copyFrom(sinusoid(t, sinusoidWidth));
         Var emb = second.forward(tape, ElementwiseOps.silu(tape, first.forward(tape, tape.constant(sinusoid))));
         if (labels != null) {

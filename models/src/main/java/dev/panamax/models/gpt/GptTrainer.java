@@ -1,6 +1,7 @@
 package dev.panamax.models.gpt;
 
 import dev.panamax.engine.Backend;
+import dev.panamax.engine.StepMemory;
 import dev.panamax.engine.autograd.ElementwiseOps;
 import dev.panamax.engine.autograd.Tape;
 import dev.panamax.engine.autograd.Var;
@@ -71,6 +72,8 @@ public final class GptTrainer implements AutoCloseable {
     private final AdamW optimizer;
     private final WarmupCosineSchedule schedule;
     private final List<Parameter> parameters;
+    /** Each step reuses the activation memory of the one before. */
+    private final StepMemory stepMemory = new StepMemory();
     private final int time;
     private final int[] inputs;
     private final int[] targets;
@@ -251,7 +254,7 @@ public final class GptTrainer implements AutoCloseable {
         double lossSum = 0;
         for (int m = 0; m < micro; m++) {
             data.batch(TokenDataset.Split.TRAIN, batch, time, settings.seed(), next, m, inputs, targets);
-            try (Tape tape = new Tape(backend)) {
+            try (Tape tape = new Tape(backend, stepMemory)) {
                 Var loss = model.loss(tape, inputs, targets, batch, time, model.config().dropout(),
                         TokenDataset.mix(settings.seed(), 7, next, m));
                 double value = loss.item();
@@ -287,7 +290,7 @@ public final class GptTrainer implements AutoCloseable {
         double sum = 0;
         for (int i = 0; i < settings.evalIters(); i++) {
             data.batch(TokenDataset.Split.VAL, batch, time, settings.seed(), step, i, inputs, targets);
-            try (Tape tape = new Tape(backend)) {
+            try (Tape tape = new Tape(backend, stepMemory)) {
                 sum += model.loss(tape, inputs, targets, batch, time, 0f, 0).item();
             }
         }
@@ -307,7 +310,7 @@ public final class GptTrainer implements AutoCloseable {
             int count = data.sequentialValBatch(first, batch, time, inputs, targets);
             int[] in = count == batch ? inputs : java.util.Arrays.copyOf(inputs, count * time);
             int[] out = count == batch ? targets : java.util.Arrays.copyOf(targets, count * time);
-            try (Tape tape = new Tape(backend)) {
+            try (Tape tape = new Tape(backend, stepMemory)) {
                 sum += (double) model.loss(tape, in, out, count, time, 0f, 0).item() * count;
             }
         }

@@ -1,6 +1,7 @@
 package dev.panamax.models.diffusion.eval;
 
 import dev.panamax.engine.Backend;
+import dev.panamax.engine.StepMemory;
 import dev.panamax.engine.autograd.ConvOps;
 import dev.panamax.engine.autograd.ElementwiseOps;
 import dev.panamax.engine.autograd.LossOps;
@@ -99,6 +100,8 @@ public final class GlyphClassifier implements Module, AutoCloseable {
 
     private final Arena arena = Arena.ofShared();
     private final Backend backend;
+    /** Each batch reuses the activation memory of the one before. */
+    private final StepMemory stepMemory = new StepMemory();
     private final int channels;
     private final int imageSize;
     private final List<String> classNames;
@@ -200,7 +203,7 @@ public final class GlyphClassifier implements Module, AutoCloseable {
                     int[] labels = ImageBatches.labels(data, indices);
                     float loss;
                     int correct;
-                    try (Tape tape = new Tape(backend)) {
+                    try (Tape tape = new Tape(backend, stepMemory)) {
                         Var x = input(tape, ImageBatches.gather(data, indices), b);
                         Var logits = logits(tape, features(tape, x));
                         Var lossVar = LossOps.crossEntropy(tape, logits, labels, -1);
@@ -260,7 +263,7 @@ public final class GlyphClassifier implements Module, AutoCloseable {
         for (int start = 0; start < count; start += INFERENCE_BATCH) {
             int b = Math.min(INFERENCE_BATCH, count - start);
             float[] slice = Arrays.copyOfRange(images, start * per, (start + b) * per);
-            try (Tape tape = new Tape(backend)) {
+            try (Tape tape = new Tape(backend, stepMemory)) {
                 float[] values = features(tape, input(tape, slice, b)).value().toArray();
                 for (int i = 0; i < b; i++) {
                     out[start + i] = Arrays.copyOfRange(values, i * FEATURES, (i + 1) * FEATURES);
@@ -278,7 +281,7 @@ public final class GlyphClassifier implements Module, AutoCloseable {
         for (int start = 0; start < count; start += INFERENCE_BATCH) {
             int b = Math.min(INFERENCE_BATCH, count - start);
             float[] slice = Arrays.copyOfRange(images, start * per, (start + b) * per);
-            try (Tape tape = new Tape(backend)) {
+            try (Tape tape = new Tape(backend, stepMemory)) {
                 int[] labels = argmax(logits(tape, features(tape, input(tape, slice, b))).value().toArray(), b);
                 System.arraycopy(labels, 0, out, start, b);
             }
@@ -302,7 +305,7 @@ public final class GlyphClassifier implements Module, AutoCloseable {
     }
 
     private Var input(Tape tape, float[] images, int count) {
-        var tensor = tape.allocate(count, channels, imageSize, imageSize);
+        var tensor = tape.allocateUninitialized(count, channels, imageSize, imageSize);
         tensor.copyFrom(images);
         return tape.constant(tensor);
     }
