@@ -332,7 +332,7 @@ public final class SimdConv2d {
         int mPanels = ceilDiv(s.o(), mr);
         long work = (long) s.n() * s.pixels() * s.o() * s.k();
         int threads = work < PARALLEL_THRESHOLD ? 1 : pool.threads();
-        int groups = threads == 1 || jPanels >= 2 * threads ? 1 : Math.min(mPanels, ceilDiv(2 * threads, jPanels));
+        int groups = weightGroups(jPanels, mPanels, threads);
         int units = jPanels * groups;
         if (threads == 1) {
             weightPart(s, x, dy, dw, dBias, sums, cols, groups, 0, units, 0, s.o());
@@ -340,6 +340,24 @@ public final class SimdConv2d {
             pool.run(part -> weightPart(s, x, dy, dw, dBias, sums, cols, groups, split(units, threads, part),
                     split(units, threads, part + 1), split(s.o(), threads, part), split(s.o(), threads, part + 1)));
         }
+    }
+
+    /**
+     * How many output-channel groups each column panel is cut into, so that the units (panel, group) split evenly
+     * over the threads: 9 panels (16 channels, 3×3) on 2 threads would be 5 against 4, so they become 18 units of
+     * half the rows each. Groups cost little (a panel cut between two threads is packed by both), and every
+     * unit sums its whole reduction in the same order, so the result does not depend on the split.
+     */
+    private static int weightGroups(int jPanels, int mPanels, int threads) {
+        if (threads == 1) {
+            return 1;
+        }
+        for (int g = 1; g <= mPanels; g++) {
+            if (jPanels * g >= 2 * threads && (jPanels * g) % threads == 0) {
+                return g;
+            }
+        }
+        return jPanels >= 2 * threads ? 1 : Math.min(mPanels, ceilDiv(2 * threads, jPanels));
     }
 
     /**
