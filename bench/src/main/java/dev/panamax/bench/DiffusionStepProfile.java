@@ -35,20 +35,21 @@ public final class DiffusionStepProfile {
                     DiffusionRecipe.BASE_CHANNELS, DiffusionRecipe.CHANNEL_MULTIPLIERS, DiffusionRecipe.RES_BLOCKS,
                     DiffusionRecipe.HEADS, DiffusionRecipe.GROUPS, data.classes(), DiffusionRecipe.TIME_EMBEDDING);
             long stepNanos = 0;
+            double lastLoss = Double.NaN;
             try (DiffusionTrainer trainer = new DiffusionTrainer(model,
                     DiffusionRecipe.training(1).withSteps(1_000_000), data, timer.backend())) {
                 for (int step = 0; step < WARM_UP_STEPS + MEASURED_STEPS; step++) {
                     boolean recording = step >= WARM_UP_STEPS;
                     timer.recording(recording);
                     long start = System.nanoTime();
-                    trainer.step();
+                    lastLoss = trainer.step();
                     if (recording) {
                         stepNanos += System.nanoTime() - start;
                     }
                 }
             }
             timer.print(String.format(Locale.ROOT, "diffusion train step, batch 32, %d thread(s), after %d warm-up "
-                    + "steps", threads, WARM_UP_STEPS), stepNanos / 1e6 / MEASURED_STEPS, MEASURED_STEPS);
+                    + "steps, last loss %.4f", threads, WARM_UP_STEPS, lastLoss), stepNanos / 1e6 / MEASURED_STEPS, MEASURED_STEPS);
         }
     }
 }

@@ -38,6 +38,12 @@ final class ChannelsLast {
     /** 8-lane blocks, used where the CPU has at least 256-bit vectors. */
     private static final VectorSpecies<Float> S8 = FloatVector.SPECIES_256;
     private static final boolean BLOCKS = FloatVector.SPECIES_PREFERRED.vectorBitSize() >= 256;
+    /*
+     * zip-low(a, b) = [a0 b0 a1 b1 a2 b2 a3 b3] is a.rearrange(ZIP_LOW).blend(b.rearrange(ZIP_LOW), ODD), and zip-high
+     * the same with a4..a7, b4..b7. The expression is written out at every use: as a helper method taking and
+     * returning vectors, C2 sometimes compiled it on its own inside a training step, and the rearranges then ran
+     * boxed (a 2× slower weight gradient in one JVM out of two, gigabytes of garbage per second).
+     */
     private static final VectorShuffle<Float> ZIP_LOW = VectorShuffle.fromOp(S8, i -> i / 2);
     private static final VectorShuffle<Float> ZIP_HIGH = VectorShuffle.fromOp(S8, i -> 4 + i / 2);
     private static final VectorMask<Float> ODD = VectorMask.fromLong(S8, 0b10101010);
@@ -112,43 +118,41 @@ final class ChannelsLast {
         FloatVector r5 = FloatVector.fromMemorySegment(S8, x, at + 5 * plane, ORDER);
         FloatVector r6 = FloatVector.fromMemorySegment(S8, x, at + 6 * plane, ORDER);
         FloatVector r7 = FloatVector.fromMemorySegment(S8, x, at + 7 * plane, ORDER);
-        for (int stage = 0; stage < 3; stage++) {
-            FloatVector n0 = zipLow(r0, r4);
-            FloatVector n1 = zipHigh(r0, r4);
-            FloatVector n2 = zipLow(r1, r5);
-            FloatVector n3 = zipHigh(r1, r5);
-            FloatVector n4 = zipLow(r2, r6);
-            FloatVector n5 = zipHigh(r2, r6);
-            FloatVector n6 = zipLow(r3, r7);
-            FloatVector n7 = zipHigh(r3, r7);
-            r0 = n0;
-            r1 = n1;
-            r2 = n2;
-            r3 = n3;
-            r4 = n4;
-            r5 = n5;
-            r6 = n6;
-            r7 = n7;
-        }
-        r0.intoArray(xt, to);
-        r1.intoArray(xt, to + width);
-        r2.intoArray(xt, to + 2 * width);
-        r3.intoArray(xt, to + 3 * width);
-        r4.intoArray(xt, to + 4 * width);
-        r5.intoArray(xt, to + 5 * width);
-        r6.intoArray(xt, to + 6 * width);
-        r7.intoArray(xt, to + 7 * width);
+        // Three rounds of zips, written out: vectors carried around a loop were sometimes left boxed by C2.
+        FloatVector s0 = r0.rearrange(ZIP_LOW).blend(r4.rearrange(ZIP_LOW), ODD);
+        FloatVector s1 = r0.rearrange(ZIP_HIGH).blend(r4.rearrange(ZIP_HIGH), ODD);
+        FloatVector s2 = r1.rearrange(ZIP_LOW).blend(r5.rearrange(ZIP_LOW), ODD);
+        FloatVector s3 = r1.rearrange(ZIP_HIGH).blend(r5.rearrange(ZIP_HIGH), ODD);
+        FloatVector s4 = r2.rearrange(ZIP_LOW).blend(r6.rearrange(ZIP_LOW), ODD);
+        FloatVector s5 = r2.rearrange(ZIP_HIGH).blend(r6.rearrange(ZIP_HIGH), ODD);
+        FloatVector s6 = r3.rearrange(ZIP_LOW).blend(r7.rearrange(ZIP_LOW), ODD);
+        FloatVector s7 = r3.rearrange(ZIP_HIGH).blend(r7.rearrange(ZIP_HIGH), ODD);
+        FloatVector t0 = s0.rearrange(ZIP_LOW).blend(s4.rearrange(ZIP_LOW), ODD);
+        FloatVector t1 = s0.rearrange(ZIP_HIGH).blend(s4.rearrange(ZIP_HIGH), ODD);
+        FloatVector t2 = s1.rearrange(ZIP_LOW).blend(s5.rearrange(ZIP_LOW), ODD);
+        FloatVector t3 = s1.rearrange(ZIP_HIGH).blend(s5.rearrange(ZIP_HIGH), ODD);
+        FloatVector t4 = s2.rearrange(ZIP_LOW).blend(s6.rearrange(ZIP_LOW), ODD);
+        FloatVector t5 = s2.rearrange(ZIP_HIGH).blend(s6.rearrange(ZIP_HIGH), ODD);
+        FloatVector t6 = s3.rearrange(ZIP_LOW).blend(s7.rearrange(ZIP_LOW), ODD);
+        FloatVector t7 = s3.rearrange(ZIP_HIGH).blend(s7.rearrange(ZIP_HIGH), ODD);
+        FloatVector u0 = t0.rearrange(ZIP_LOW).blend(t4.rearrange(ZIP_LOW), ODD);
+        FloatVector u1 = t0.rearrange(ZIP_HIGH).blend(t4.rearrange(ZIP_HIGH), ODD);
+        FloatVector u2 = t1.rearrange(ZIP_LOW).blend(t5.rearrange(ZIP_LOW), ODD);
+        FloatVector u3 = t1.rearrange(ZIP_HIGH).blend(t5.rearrange(ZIP_HIGH), ODD);
+        FloatVector u4 = t2.rearrange(ZIP_LOW).blend(t6.rearrange(ZIP_LOW), ODD);
+        FloatVector u5 = t2.rearrange(ZIP_HIGH).blend(t6.rearrange(ZIP_HIGH), ODD);
+        FloatVector u6 = t3.rearrange(ZIP_LOW).blend(t7.rearrange(ZIP_LOW), ODD);
+        FloatVector u7 = t3.rearrange(ZIP_HIGH).blend(t7.rearrange(ZIP_HIGH), ODD);
+        u0.intoArray(xt, to);
+        u1.intoArray(xt, to + width);
+        u2.intoArray(xt, to + 2 * width);
+        u3.intoArray(xt, to + 3 * width);
+        u4.intoArray(xt, to + 4 * width);
+        u5.intoArray(xt, to + 5 * width);
+        u6.intoArray(xt, to + 6 * width);
+        u7.intoArray(xt, to + 7 * width);
     }
 
-    /** {@code [a0 b0 a1 b1 a2 b2 a3 b3]}. */
-    private static FloatVector zipLow(FloatVector a, FloatVector b) {
-        return a.rearrange(ZIP_LOW).blend(b.rearrange(ZIP_LOW), ODD);
-    }
-
-    /** {@code [a4 b4 a5 b5 a6 b6 a7 b7]}. */
-    private static FloatVector zipHigh(FloatVector a, FloatVector b) {
-        return a.rearrange(ZIP_HIGH).blend(b.rearrange(ZIP_HIGH), ODD);
-    }
 
     /**
      * Packs a B micro-panel for the kc pixels whose xt offsets are {@code pixel[0, kc)}: vector v of row i is the
@@ -233,13 +237,13 @@ final class ChannelsLast {
         FloatVector r1 = FloatVector.fromMemorySegment(S8, dy, at + plane, ORDER);
         FloatVector r2 = FloatVector.fromMemorySegment(S8, dy, at + 2 * plane, ORDER);
         FloatVector r3 = FloatVector.fromMemorySegment(S8, dy, at + 3 * plane, ORDER);
-        FloatVector a = zipLow(r0, r2);
-        FloatVector b = zipHigh(r0, r2);
-        FloatVector c = zipLow(r1, r3);
-        FloatVector d = zipHigh(r1, r3);
-        zipLow(a, c).intoArray(dst, to);
-        zipHigh(a, c).intoArray(dst, to + 8);
-        zipLow(b, d).intoArray(dst, to + 16);
-        zipHigh(b, d).intoArray(dst, to + 24);
+        FloatVector a = r0.rearrange(ZIP_LOW).blend(r2.rearrange(ZIP_LOW), ODD);
+        FloatVector b = r0.rearrange(ZIP_HIGH).blend(r2.rearrange(ZIP_HIGH), ODD);
+        FloatVector c = r1.rearrange(ZIP_LOW).blend(r3.rearrange(ZIP_LOW), ODD);
+        FloatVector d = r1.rearrange(ZIP_HIGH).blend(r3.rearrange(ZIP_HIGH), ODD);
+        a.rearrange(ZIP_LOW).blend(c.rearrange(ZIP_LOW), ODD).intoArray(dst, to);
+        a.rearrange(ZIP_HIGH).blend(c.rearrange(ZIP_HIGH), ODD).intoArray(dst, to + 8);
+        b.rearrange(ZIP_LOW).blend(d.rearrange(ZIP_LOW), ODD).intoArray(dst, to + 16);
+        b.rearrange(ZIP_HIGH).blend(d.rearrange(ZIP_HIGH), ODD).intoArray(dst, to + 24);
     }
 }
