@@ -241,6 +241,36 @@ public final class SimdBackend extends CheckedBackend {
     }
 
     @Override
+    protected void concatChannelsKernel(MemorySegment a, MemorySegment b, MemorySegment out, int batch, long aBlock,
+                                        long bBlock) {
+        long outBlock = aBlock + bBlock;
+        rows(batch, (int) Math.min(Integer.MAX_VALUE, outBlock), (from, to) -> {
+            for (long n = from; n < to; n++) {
+                long at = n * outBlock * Float.BYTES;
+                MemorySegment.copy(a, n * aBlock * Float.BYTES, out, at, aBlock * Float.BYTES);
+                MemorySegment.copy(b, n * bBlock * Float.BYTES, out, at + aBlock * Float.BYTES, bBlock * Float.BYTES);
+            }
+        });
+    }
+
+    @Override
+    protected void concatChannelsBackwardKernel(MemorySegment dOut, MemorySegment dA, MemorySegment dB, int batch,
+                                                long aBlock, long bBlock) {
+        // Per image: dA += dOut's first aBlock floats, dB += the rest (axpy with alpha 1 adds exactly, as the
+        // scalar reference does), split by image over the threads.
+        long outBlock = aBlock + bBlock;
+        rows(batch, (int) Math.min(Integer.MAX_VALUE, outBlock), (from, to) -> {
+            for (long n = from; n < to; n++) {
+                long at = n * outBlock * Float.BYTES;
+                SimdElementwise.axpy(1f, dOut.asSlice(at, aBlock * Float.BYTES),
+                        dA.asSlice(n * aBlock * Float.BYTES, aBlock * Float.BYTES), 0, aBlock);
+                SimdElementwise.axpy(1f, dOut.asSlice(at + aBlock * Float.BYTES, bBlock * Float.BYTES),
+                        dB.asSlice(n * bBlock * Float.BYTES, bBlock * Float.BYTES), 0, bBlock);
+            }
+        });
+    }
+
+    @Override
     protected void addChannelBiasKernel(MemorySegment x, MemorySegment bias, MemorySegment out, int planes,
                                         int spatial) {
         rows(planes, spatial, (from, to) -> SimdElementwise.addChannelBias(x, bias, out, (int) from, (int) to,

@@ -446,6 +446,41 @@ class OpsTest {
     }
 
     @Test
+    void simdConcatEqualsTheScalarReference() {
+        SplittableRandom random = new SplittableRandom(17);
+        int[] channels = {1, 2, 3, 5, 16};
+        int[] spatial = {1, 3, 7, 9, 64};
+        for (int trial = 0; trial < 40; trial++) {
+            int batch = 1 + random.nextInt(5);
+            int ca = channels[random.nextInt(channels.length)];
+            int cb = channels[random.nextInt(channels.length)];
+            int hw = spatial[random.nextInt(spatial.length)];
+            Tensor a = random(trial * 3L, batch, ca, hw);
+            Tensor b = random(trial * 3L + 1, batch, cb, hw);
+            Tensor dOut = random(trial * 3L + 2, batch, ca + cb, hw);
+            float[][] results = new float[2][];
+            float[][] gradients = new float[2][];
+            Backend[] backends = {SCALAR, simd};
+            for (int k = 0; k < 2; k++) {
+                Tensor cat = Tensor.zeros(arena, batch, ca + cb, hw);
+                backends[k].concatChannels(a, b, cat);
+                results[k] = cat.toArray();
+                // Non-zero starting gradients: the backward accumulates.
+                Tensor dA = random(7, batch, ca, hw);
+                Tensor dB = random(8, batch, cb, hw);
+                backends[k].concatChannelsBackward(dOut, dA, dB);
+                float[] both = new float[(int) (dA.size() + dB.size())];
+                System.arraycopy(dA.toArray(), 0, both, 0, (int) dA.size());
+                System.arraycopy(dB.toArray(), 0, both, (int) dA.size(), (int) dB.size());
+                gradients[k] = both;
+            }
+            String shape = "batch " + batch + ", channels " + ca + " + " + cb + ", " + hw + " pixels";
+            assertArrayEquals(results[0], results[1], 0f, "concatChannels, " + shape);
+            assertArrayEquals(gradients[0], gradients[1], 0f, "concatChannelsBackward, " + shape);
+        }
+    }
+
+    @Test
     void transposeAndChannelBiasMoveTheRightData() {
         int[] sizes = {1, 2, 3, 7, 16, 17};
         SplittableRandom random = new SplittableRandom(5);
