@@ -2,13 +2,11 @@ package dev.panamax.engine.kernel.simd.ops;
 
 import static dev.panamax.engine.kernel.simd.ops.SimdRows.S;
 import static dev.panamax.engine.kernel.simd.ops.SimdRows.V;
-import static dev.panamax.engine.kernel.simd.ops.SimdRows.load;
-import static dev.panamax.engine.kernel.simd.ops.SimdRows.store;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
 
 /**
  * SiLU(GroupNorm(x)) on NCHW, forward and backward, each in one pass over the activation (plus the statistics,
@@ -20,11 +18,12 @@ import jdk.incubator.vector.VectorMask;
  *
  * <p>The split over threads is {@link SimdGroupNorm}'s: a thread owns groups {@code [groupFrom, groupTo)} of every
  * sample and alone writes their channels of dGamma and dBeta, adding samples in ascending order; results do not
- * depend on the thread count. Loops run whole vectors unmasked and mask the tail only (masked AVX2 loads are slow).
+ * depend on the thread count. Loops run whole vectors, and the tail element by element (masked AVX2 loads are slow).
  */
 public final class SimdGroupNormSilu {
 
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
+    private static final ByteOrder ORDER = ByteOrder.nativeOrder();
 
     /** dY of one (sample, group), each channel's run padded to whole vectors. Grows once per thread. */
     private static final ThreadLocal<float[][]> GRADIENT = ThreadLocal.withInitial(() -> new float[1][0]);
@@ -56,7 +55,11 @@ public final class SimdGroupNormSilu {
     }
 
     // Each loop below is its own method, and the vectors never leave it: one body holding the exp, the division
-    // and the reductions exceeded C2's inlining budget, and the vectors were boxed (KernelCompilationTest).
+    // and the reductions exceeded C2's inlining budget, and the vectors were boxed (KernelCompilationTest). The
+    // Vector API calls are written in the loops themselves, and the last length mod V elements (a row of a 14×14
+    // or 7×7 image has some) go one at a time in scalar code with the same formulas (VectorMath.exp(float) is the
+    // lane-exact twin of the vector exp): masked tails through helper methods ran boxed inside a training step
+    // (JFR: ~12 MB of vectors per diffusion step, from these tails).
 
     /** out[base + i] = SiLU(x[base + i]·scale + shift) for i in [0, length). */
     private static void siluRow(MemorySegment x, MemorySegment out, long base, int length, float scale,
@@ -64,11 +67,13 @@ public final class SimdGroupNormSilu {
         int full = S.loopBound(length);
         int i = 0;
         for (; i < full; i += V) {
-            store(SimdActivations.silu(load(x, base + i).fma(scale, shift)), out, base + i);
+            long at = (base + i) * Float.BYTES;
+            FloatVector y = FloatVector.fromMemorySegment(S, x, at, ORDER).fma(scale, shift);
+            y.div(VectorMath.exp(y.neg()).add(1f)).intoMemorySegment(out, at, ORDER);
         }
-        if (i < length) {
-            VectorMask<Float> m = S.indexInRange(i, length);
-            store(SimdActivations.silu(load(x, base + i, m).fma(scale, shift)), out, base + i, m);
+        for (; i < length; i++) {
+            float y = Math.fma(x.getAtIndex(F, base + i), scale, shift);
+            out.setAtIndex(F, base + i, y / (VectorMath.exp(-y) + 1f));
         }
     }
 
@@ -86,6 +91,7 @@ public final class SimdGroupNormSilu {
         int padded = full < spatial ? full + V : full;     // each channel's run of dY, in whole vectors
         float[] dY = gradientBuffer(perGroup * padded);
         float[] sums = new float[2];
+        float[] lanes = new float[2 * V];
         for (int g = groupFrom; g < groupTo; g++) {
             for (int n = 0; n < batch; n++) {
                 long start = ((long) n * channels + (long) g * perGroup) * spatial;
@@ -100,7 +106,7 @@ public final class SimdGroupNormSilu {
                     long base = start + (long) c * spatial;
                     siluDerivativeRow(x, base, spatial, scale, beta.getAtIndex(F, channel) - mu * scale, dY,
                             c * padded);
-                    outputGradientRow(x, dOut, base, spatial, mu, s, dY, c * padded, sums);
+                    outputGradientRow(x, dOut, base, spatial, mu, s, dY, c * padded, sums, lanes);
                     float betaPart = sums[0];
                     float gammaPart = sums[1];
                     dNormSum += gain * betaPart;
@@ -120,45 +126,58 @@ public final class SimdGroupNormSilu {
         }
     }
 
-    /** dY[row + i] = SiLU'(x[base + i]·scale + shift), whole vectors (the padding lanes get finite values). */
+    /** dY[row + i] = SiLU'(x[base + i]·scale + shift), with SiLU'(y) = s·(1 + y·(1 − s)) and s = sigmoid(y). */
     private static void siluDerivativeRow(MemorySegment x, long base, int length, float scale, float shift,
                                           float[] dY, int row) {
         int full = S.loopBound(length);
         int i = 0;
         for (; i < full; i += V) {
-            SimdActivations.siluDerivative(load(x, base + i).fma(scale, shift)).intoArray(dY, row + i);
+            FloatVector y = FloatVector.fromMemorySegment(S, x, (base + i) * Float.BYTES, ORDER).fma(scale, shift);
+            FloatVector sigmoid = FloatVector.broadcast(S, 1f).div(VectorMath.exp(y.neg()).add(1f));
+            sigmoid.mul(y.mul(FloatVector.broadcast(S, 1f).sub(sigmoid)).add(1f)).intoArray(dY, row + i);
         }
-        if (i < length) {
-            VectorMask<Float> m = S.indexInRange(i, length);
-            SimdActivations.siluDerivative(load(x, base + i, m).fma(scale, shift)).intoArray(dY, row + i);
+        for (; i < length; i++) {
+            float y = Math.fma(x.getAtIndex(F, base + i), scale, shift);
+            float sigmoid = 1f / (VectorMath.exp(-y) + 1f);
+            dY[row + i] = sigmoid * (y * (1f - sigmoid) + 1f);
         }
     }
 
     /**
-     * dY[row + i] ·= dOut[base + i], and sums = {Σ dY, Σ dY·norm} with norm = (x − mu)·s, lanes added in a fixed
-     * order. Masked lanes of the tail load dOut = 0, so their dY is 0 and adds nothing.
+     * dY[row + i] ·= dOut[base + i], and sums = {Σ dY, Σ dY·norm} with norm = (x − mu)·s. Tail element
+     * {@code full + j} goes into lane j before the lanes are added left to right (the order of the earlier
+     * masked-tail version, so the sums are unchanged); {@code lanes} is scratch of 2·V floats.
      */
     private static void outputGradientRow(MemorySegment x, MemorySegment dOut, long base, int length, float mu,
-                                          float s, float[] dY, int row, float[] sums) {
+                                          float s, float[] dY, int row, float[] sums, float[] lanes) {
         FloatVector goSum = FloatVector.zero(S);
         FloatVector goNormSum = FloatVector.zero(S);
         int full = S.loopBound(length);
         int i = 0;
         for (; i < full; i += V) {
-            FloatVector go = load(dOut, base + i).mul(FloatVector.fromArray(S, dY, row + i));
+            long at = (base + i) * Float.BYTES;
+            FloatVector go = FloatVector.fromMemorySegment(S, dOut, at, ORDER).mul(FloatVector.fromArray(S, dY, row + i));
             go.intoArray(dY, row + i);
             goSum = goSum.add(go);
-            goNormSum = go.fma(load(x, base + i).sub(mu).mul(s), goNormSum);
+            goNormSum = go.fma(FloatVector.fromMemorySegment(S, x, at, ORDER).sub(mu).mul(s), goNormSum);
         }
-        if (i < length) {
-            VectorMask<Float> m = S.indexInRange(i, length);
-            FloatVector go = load(dOut, base + i, m).mul(FloatVector.fromArray(S, dY, row + i));
-            go.intoArray(dY, row + i);
-            goSum = goSum.add(go);
-            goNormSum = go.fma(load(x, base + i, m).sub(mu).mul(s), goNormSum);
+        goSum.intoArray(lanes, 0);
+        goNormSum.intoArray(lanes, V);
+        for (; i < length; i++) {
+            float go = dOut.getAtIndex(F, base + i) * dY[row + i];
+            dY[row + i] = go;
+            int lane = i - full;
+            lanes[lane] += go;
+            lanes[V + lane] = Math.fma(go, (x.getAtIndex(F, base + i) - mu) * s, lanes[V + lane]);
         }
-        sums[0] = SimdRows.sumLanes(goSum);
-        sums[1] = SimdRows.sumLanes(goNormSum);
+        float goTotal = 0f;
+        float goNormTotal = 0f;
+        for (int lane = 0; lane < V; lane++) {
+            goTotal += lanes[lane];
+            goNormTotal += lanes[V + lane];
+        }
+        sums[0] = goTotal;
+        sums[1] = goNormTotal;
     }
 
     /** dX[base + i] += x[base + i]·a + (dY[row + i]·b + k). */
@@ -168,13 +187,14 @@ public final class SimdGroupNormSilu {
         int full = S.loopBound(length);
         int i = 0;
         for (; i < full; i += V) {
-            FloatVector d = load(x, base + i).fma(av, FloatVector.fromArray(S, dY, row + i).fma(b, k));
-            store(load(dX, base + i).add(d), dX, base + i);
+            long at = (base + i) * Float.BYTES;
+            FloatVector d = FloatVector.fromMemorySegment(S, x, at, ORDER)
+                    .fma(av, FloatVector.fromArray(S, dY, row + i).fma(b, k));
+            FloatVector.fromMemorySegment(S, dX, at, ORDER).add(d).intoMemorySegment(dX, at, ORDER);
         }
-        if (i < length) {
-            VectorMask<Float> m = S.indexInRange(i, length);
-            FloatVector d = load(x, base + i, m).fma(av, FloatVector.fromArray(S, dY, row + i).fma(b, k));
-            store(load(dX, base + i, m).add(d), dX, base + i, m);
+        for (; i < length; i++) {
+            float d = Math.fma(x.getAtIndex(F, base + i), a, Math.fma(dY[row + i], b, k));
+            dX.setAtIndex(F, base + i, dX.getAtIndex(F, base + i) + d);
         }
     }
 

@@ -4,7 +4,6 @@ import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /** Vector reductions along one row, with lanes combined in a fixed order (deterministic everywhere). */
@@ -128,15 +127,5 @@ final class SimdRows {
             acc = d.fma(d, acc);
         }
         return sumLanes(acc);
-    }
-
-    /** max x[row + c]. Max is exact, so any order gives the same result. */
-    static float max(MemorySegment x, long row, int cols) {
-        FloatVector acc = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
-        for (int c = 0; c < cols; c += V) {
-            VectorMask<Float> m = S.indexInRange(c, cols);
-            acc = acc.lanewise(VectorOperators.MAX, load(x, row + c, m), m);
-        }
-        return acc.reduceLanes(VectorOperators.MAX);
     }
 }
