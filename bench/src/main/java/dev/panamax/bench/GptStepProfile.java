@@ -47,6 +47,7 @@ public final class GptStepProfile {
             int[] targets = random.ints(batch * time, 0, config.vocabSize()).toArray();
             long stepNanos = 0;
             try (GptModel model = new GptModel(config, 1); AdamW adam = new AdamW(6e-4, 0.9, 0.99, 1e-8, 0.1)) {
+                adam.setWorkerPool(pool);                   // as the trainer does
                 for (int step = 0; step < WARM_UP_STEPS + MEASURED_STEPS; step++) {
                     boolean recording = step >= WARM_UP_STEPS;
                     timer.recording(recording);

@@ -107,6 +107,7 @@ public class GptTrainStepBenchmark {
         GptConfig c = GptConfig.preset(config, 65);
         model = new GptModel(c, 1);
         adam = new AdamW(6e-4, 0.9, 0.99, 1e-8, 0.1);
+        adam.setWorkerPool(compute.workerPool());      // as the trainer does
         batch = batchSize(config);
         time = 64;
         SplittableRandom random = new SplittableRandom(3);

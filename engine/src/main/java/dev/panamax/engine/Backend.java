@@ -17,6 +17,14 @@ public interface Backend {
     String name();
 
     /**
+     * The pool this backend's CPU kernels run on, for host work that goes with them (an optimizer's update, see
+     * {@code StatefulOptimizer.setWorkerPool}); null when it runs everything on the calling thread.
+     */
+    default dev.panamax.engine.parallel.WorkerPool workerPool() {
+        return null;
+    }
+
+    /**
      * BLAS sgemm on row-major storage: {@code C = alpha·op(A)·op(B) + beta·C}, where op(A) is {@code m × k},
      * op(B) is {@code k × n} and C is {@code m × n}. With {@code beta == 0} C is write-only (it may hold NaN).
      * C must not overlap A or B.

@@ -54,6 +54,11 @@ public final class SimdBackend extends CheckedBackend {
     }
 
     @Override
+    public WorkerPool workerPool() {
+        return pool();
+    }
+
+    @Override
     public String name() {
         return "simd";
     }

@@ -57,9 +57,8 @@ public final class Adagrad extends StatefulOptimizer {
     }
 
     @Override
-    void update(Parameter parameter, MemorySegment[] state) {
+    void update(Parameter parameter, MemorySegment value, MemorySegment grad, MemorySegment[] state, long n) {
         float l2 = parameter.decay() ? (float) weightDecay : 0f;
-        UpdateKernels.adagrad(parameter.value().segment(), parameter.grad().segment(), state[0],
-                parameter.value().size(), lr, l2, (float) eps);
+        UpdateKernels.adagrad(value, grad, state[0], n, lr, l2, (float) eps);
     }
 }

@@ -82,12 +82,11 @@ abstract sealed class AdaptiveMoments extends StatefulOptimizer permits Adam, Ad
     }
 
     @Override
-    final void update(Parameter parameter, MemorySegment[] state) {
+    final void update(Parameter parameter, MemorySegment value, MemorySegment grad, MemorySegment[] state, long n) {
         boolean decays = parameter.decay() && weightDecay > 0;
         float l2 = decays && !decoupled ? (float) weightDecay : 0f;
         float decay = decays && decoupled ? decayFactor : 1f;
-        UpdateKernels.adam(parameter.value().segment(), parameter.grad().segment(), state[0], state[1],
-                parameter.value().size(), l2, decay, (float) beta1, (float) (1 - beta1), (float) beta2,
+        UpdateKernels.adam(value, grad, state[0], state[1], n, l2, decay, (float) beta1, (float) (1 - beta1), (float) beta2,
                 (float) (1 - beta2), stepSize, sqrtBiasCorrection2, (float) eps);
     }
 }

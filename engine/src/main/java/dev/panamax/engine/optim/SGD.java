@@ -62,11 +62,8 @@ public final class SGD extends StatefulOptimizer {
     }
 
     @Override
-    void update(Parameter parameter, MemorySegment[] state) {
+    void update(Parameter parameter, MemorySegment p, MemorySegment g, MemorySegment[] state, long n) {
         float l2 = parameter.decay() ? (float) weightDecay : 0f;
-        MemorySegment p = parameter.value().segment();
-        MemorySegment g = parameter.grad().segment();
-        long n = parameter.value().size();
         if (momentum == 0) {
             UpdateKernels.sgd(p, g, n, lr, l2);
         } else {

@@ -2,6 +2,7 @@ package dev.panamax.engine.optim;
 
 import dev.panamax.engine.Tensor;
 import dev.panamax.engine.nn.Parameter;
+import dev.panamax.engine.parallel.WorkerPool;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
@@ -19,7 +20,8 @@ import java.util.Set;
  *
  * <p>A step checks the list by identity (same parameter objects, same order), which costs nothing and allocates
  * nothing, then calls {@link #prepareStep} once for the per-step scalars (bias corrections) and
- * {@link #update} once per parameter.
+ * {@link #update} once per parameter, or, with a {@link #setWorkerPool worker pool}, once per range of elements
+ * that the pool's threads take (the updates are elementwise, so the results are the same bits either way).
  */
 abstract class StatefulOptimizer implements Optimizer {
 
@@ -31,6 +33,14 @@ abstract class StatefulOptimizer implements Optimizer {
     private Parameter[] bound;
     private MemorySegment[][] state;
     private boolean closed;
+    private WorkerPool pool;
+    /** Per step: each bound parameter's value and gradient memory, and where its elements start in the whole list. */
+    private MemorySegment[] values;
+    private MemorySegment[] grads;
+    private long[] starts;
+
+    /** Below this many elements in all, a step runs on the calling thread: a hand-off would cost more. */
+    private static final long MIN_ELEMENTS_PER_THREAD = 1L << 16;
 
     /**
      * @param name       the optimizer's name, used in messages and checkpoints
@@ -48,8 +58,19 @@ abstract class StatefulOptimizer implements Optimizer {
     /** Computes the scalars of step {@code step} (1 for the first step), before any parameter is updated. */
     abstract void prepareStep(long step);
 
-    /** Updates one parameter from its gradient; {@code state} holds its buffers in {@code stateKinds} order. */
-    abstract void update(Parameter parameter, MemorySegment[] state);
+    /**
+     * Updates {@code n} elements of a parameter from its gradient: {@code value}, {@code grad} and {@code state}
+     * (its buffers, in {@code stateKinds} order) are the same range of each; {@code parameter} says whether it decays.
+     */
+    abstract void update(Parameter parameter, MemorySegment value, MemorySegment grad, MemorySegment[] state, long n);
+
+    /**
+     * Splits the updates over {@code pool}'s threads (the trainers pass their backend's pool); null runs them on the
+     * calling thread, as without a call. The result does not depend on it.
+     */
+    public final void setWorkerPool(WorkerPool pool) {
+        this.pool = pool;
+    }
 
     @Override
     public final String name() {
@@ -62,13 +83,52 @@ abstract class StatefulOptimizer implements Optimizer {
         long next = steps + 1;
         prepareStep(next);
         Parameter[] params = bound;
+        if (values == null) {                               // once: steps allocate nothing on the calling thread
+            values = new MemorySegment[params.length];
+            grads = new MemorySegment[params.length];
+            starts = new long[params.length + 1];          // parameter i holds elements [starts[i], starts[i + 1])
+        }
+        MemorySegment[] values = this.values;
+        MemorySegment[] grads = this.grads;
+        long[] starts = this.starts;
         for (int i = 0; i < params.length; i++) {
-            Parameter parameter = params[i];
-            parameter.value().requireAlive("step");
-            parameter.grad().requireAlive("step");
-            update(parameter, state[i]);
+            params[i].value().requireAlive("step");
+            params[i].grad().requireAlive("step");
+            values[i] = params[i].value().segment();
+            grads[i] = params[i].grad().segment();
+            starts[i + 1] = starts[i] + params[i].value().size();
+        }
+        if (pool == null || pool.threads() == 1) {
+            for (int i = 0; i < params.length; i++) {
+                update(params[i], values[i], grads[i], state[i], starts[i + 1] - starts[i]);
+            }
+        } else {
+            pool.runRange(starts[params.length], MIN_ELEMENTS_PER_THREAD, (from, to) -> {
+                int i = Arrays.binarySearch(starts, from);
+                i = i >= 0 ? i : -i - 2;                     // the parameter whose range holds element `from`
+                for (long at = from; at < to; i++) {
+                    if (starts[i + 1] == starts[i]) {
+                        continue;
+                    }
+                    long end = Math.min(to, starts[i + 1]);
+                    updateRange(params[i], values[i], grads[i], state[i], at - starts[i], end - starts[i]);
+                    at = end;
+                }
+            });
         }
         steps = next;
+    }
+
+    /** {@link #update} of elements {@code [from, to)} of one parameter. */
+    private void updateRange(Parameter parameter, MemorySegment value, MemorySegment grad, MemorySegment[] buffers,
+                             long from, long to) {
+        long offset = from * Float.BYTES;
+        long bytes = (to - from) * Float.BYTES;
+        MemorySegment[] slices = new MemorySegment[buffers.length];
+        for (int k = 0; k < buffers.length; k++) {
+            slices[k] = buffers[k].asSlice(offset, bytes);
+        }
+        update(parameter, value.asSlice(offset, bytes), grad.asSlice(offset, bytes), slices, to - from);
     }
 
     @Override

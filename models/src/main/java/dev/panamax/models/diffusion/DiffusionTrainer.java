@@ -65,6 +65,7 @@ public final class DiffusionTrainer implements AutoCloseable {
         this.ema = new UNet(arena, modelConfig, config.seed());
         this.average = new ExponentialMovingAverage(model.parameters(), ema.parameters(), config.emaDecay());
         this.optimizer = new AdamW(config.learningRate(), 0.9, 0.999, 1e-8, config.weightDecay());
+        optimizer.setWorkerPool(backend.workerPool());   // the update splits over the kernels' threads
         this.learningRates = new WarmupCosineSchedule(config.learningRate(), config.learningRate() / 10,
                 config.warmupSteps(), Math.max(config.steps(), config.warmupSteps() + 1));
         int batch = config.batchSize();

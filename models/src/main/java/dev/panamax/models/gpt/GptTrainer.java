@@ -102,6 +102,7 @@ public final class GptTrainer implements AutoCloseable {
         this.parameters = model.parameters();
         this.optimizer = new AdamW(settings.learningRate(), settings.beta1(), settings.beta2(), 1e-8,
                 settings.weightDecay());
+        optimizer.setWorkerPool(backend.workerPool());   // the update splits over the kernels' threads
         this.schedule = new WarmupCosineSchedule(settings.learningRate(), settings.minLearningRate(),
                 settings.warmupIters(), settings.lrDecayIters());
         this.time = model.config().blockSize();
