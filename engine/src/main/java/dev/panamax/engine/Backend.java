@@ -2,6 +2,7 @@ package dev.panamax.engine;
 
 import dev.panamax.engine.kernel.AttentionShape;
 import dev.panamax.engine.kernel.GemmShape;
+import dev.panamax.engine.parallel.WorkerPool;
 
 /**
  * The operations models need, implemented once per kind of hardware. Models talk only to {@code Backend} and
@@ -20,7 +21,7 @@ public interface Backend {
      * The pool this backend's CPU kernels run on, for host work that goes with them (an optimizer's update, see
      * {@code StatefulOptimizer.setWorkerPool}); null when it runs everything on the calling thread.
      */
-    default dev.panamax.engine.parallel.WorkerPool workerPool() {
+    default WorkerPool workerPool() {
         return null;
     }
 
