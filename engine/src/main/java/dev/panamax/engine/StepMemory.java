@@ -93,7 +93,12 @@ public final class StepMemory {
         private long offset;
 
         MemorySegment take(long byteSize, long byteAlignment) {
-            while (chunk < chunks.size()) {
+            while (true) {
+                if (chunk == chunks.size()) {              // past the last chunk: one more, large enough for this
+                    long size = Math.max(CHUNK_BYTES, byteSize + byteAlignment);
+                    chunks.add(owner.allocate(size, Math.max(byteAlignment, Tensor.ALIGNMENT)));
+                    grew(size);
+                }
                 MemorySegment current = chunks.get(chunk);
                 long base = current.address();
                 long start = alignUp(base + offset, byteAlignment) - base;
@@ -104,13 +109,6 @@ public final class StepMemory {
                 chunk++;
                 offset = 0;
             }
-            long size = Math.max(CHUNK_BYTES, byteSize + byteAlignment);
-            MemorySegment fresh = owner.allocate(size, Math.max(byteAlignment, Tensor.ALIGNMENT));
-            chunks.add(fresh);
-            grew(size);
-            long start = alignUp(fresh.address(), byteAlignment) - fresh.address();
-            offset = start + byteSize;
-            return fresh.asSlice(start, byteSize);
         }
 
         void rewind() {

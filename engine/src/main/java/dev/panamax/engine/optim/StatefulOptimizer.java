@@ -106,10 +106,7 @@ abstract class StatefulOptimizer implements Optimizer {
             pool.runRange(starts[params.length], MIN_ELEMENTS_PER_THREAD, (from, to) -> {
                 int i = Arrays.binarySearch(starts, from);
                 i = i >= 0 ? i : -i - 2;                     // the parameter whose range holds element `from`
-                for (long at = from; at < to; i++) {
-                    if (starts[i + 1] == starts[i]) {
-                        continue;
-                    }
+                for (long at = from; at < to; i++) {        // parameters hold >= 1 element: no empty range
                     long end = Math.min(to, starts[i + 1]);
                     updateRange(params[i], values[i], grads[i], state[i], at - starts[i], end - starts[i]);
                     at = end;

@@ -25,7 +25,7 @@ public final class SimdGroupNormSilu {
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
     private static final ByteOrder ORDER = ByteOrder.nativeOrder();
 
-    /** dY of one (sample, group), each channel's run padded to whole vectors. Grows once per thread. */
+    /** dY of one (sample, group), channel after channel. Grows once per thread. */
     private static final ThreadLocal<float[][]> GRADIENT = ThreadLocal.withInitial(() -> new float[1][0]);
 
     private SimdGroupNormSilu() {
@@ -87,9 +87,7 @@ public final class SimdGroupNormSilu {
                                 int groupTo) {
         int perGroup = channels / groups;
         int groupSize = perGroup * spatial;
-        int full = S.loopBound(spatial);
-        int padded = full < spatial ? full + V : full;     // each channel's run of dY, in whole vectors
-        float[] dY = gradientBuffer(perGroup * padded);
+        float[] dY = gradientBuffer(perGroup * spatial);
         float[] sums = new float[2];
         float[] lanes = new float[2 * V];
         for (int g = groupFrom; g < groupTo; g++) {
@@ -105,8 +103,8 @@ public final class SimdGroupNormSilu {
                     float scale = s * gain;
                     long base = start + (long) c * spatial;
                     siluDerivativeRow(x, base, spatial, scale, beta.getAtIndex(F, channel) - mu * scale, dY,
-                            c * padded);
-                    outputGradientRow(x, dOut, base, spatial, mu, s, dY, c * padded, sums, lanes);
+                            c * spatial);
+                    outputGradientRow(x, dOut, base, spatial, mu, s, dY, c * spatial, sums, lanes);
                     float betaPart = sums[0];
                     float gammaPart = sums[1];
                     dNormSum += gain * betaPart;
@@ -119,7 +117,7 @@ public final class SimdGroupNormSilu {
                 for (int c = 0; c < perGroup; c++) {
                     float gain = gamma.getAtIndex(F, g * perGroup + c);
                     // dX += x·a + (dY·b + k): the per-channel constants folded out of the loop
-                    inputGradientRow(x, dX, start + (long) c * spatial, spatial, dY, c * padded,
+                    inputGradientRow(x, dX, start + (long) c * spatial, spatial, dY, c * spatial,
                             -s * s * dNormNormMean, gain * s, s * (mu * s * dNormNormMean - dNormMean));
                 }
             }
