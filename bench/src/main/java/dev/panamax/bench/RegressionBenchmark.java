@@ -24,15 +24,15 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * The closed-form least-squares fit of {@code rows × features} (default 1,000,000 × 64), and two references on
- * the same float32 data in the same run:
+ * The closed-form least-squares fit of {@code rows × features} (default 1,000,000 × 64), and two references in
+ * the same run:
  * <ul>
- *   <li>{@code gram}: one engine GEMM {@code ZᵀZ} of the whole {@code rows × features} matrix, the "GEMM speed"
+ *   <li>{@code gram}: one engine float32 GEMM {@code ZᵀZ} of a {@code rows × features} matrix, the "GEMM speed"
  *       the fit is held to;</li>
- *   <li>{@code gramInBlocks}: the XᵀX work exactly as the fit issues it: one SYRK per block of
- *       {@link #blockRows} rows, spread over the shared worker pool. Its ratio to the fit is the share of the fit
- *       spent in XᵀX; the rest is converting the double rows (with the sums taken in double) and the one
- *       double-precision refinement pass (see bench/README.md).</li>
+ *   <li>{@code crossProducts}: the fit's XᵀX pass alone, as the fit issues it: {@link Backend#crossProducts} (the
+ *       double-precision SYRK fused with the sums) over 16 parts of the rows on the shared worker pool. Its ratio
+ *       to the fit is the share of the fit spent in XᵀX; the rest is the provisional center, the 64 × 64
+ *       Cholesky solve and its condition estimate, and the predictions the benchmark does not make.</li>
  * </ul>
  * All three use the shared worker pool ({@code -Dpanamax.threads}, default the core count).
  */
@@ -58,7 +58,8 @@ public class RegressionBenchmark {
     private Arena arena;
     private Tensor z;
     private Tensor gram;
-    private Tensor partGrams;
+    private double[][] partGrams;
+    private double[] center;
     private Backend backend;
 
     @Setup(Level.Trial)
@@ -81,11 +82,12 @@ public class RegressionBenchmark {
         arena = Arena.ofShared();
         z = Tensor.randn(arena, 2, rows, features);
         gram = Tensor.zeros(arena, features, features);
-        partGrams = Tensor.zeros(arena, PARTS, features, features);
+        partGrams = new double[PARTS][features * features];
+        center = new double[features + 1];          // the fit centers on the first rows' mean; cost is the same
         backend = Backends.select("auto");
     }
 
-    /** {@code LinearRegression.fit} with the closed-form solver (normal equations, Cholesky, refinement). */
+    /** {@code LinearRegression.fit} with the closed-form solver (normal equations in double, Cholesky). */
     @Benchmark
     public double[] closedFormFit() {
         return new LinearRegression().backend(backend).fit(x, y).coefficients();
@@ -99,27 +101,14 @@ public class RegressionBenchmark {
         return gram;
     }
 
-    /**
-     * Rows per block in the fit: {@code CrossProducts.blockRows}, a 256 KiB float block (kept in step with it by
-     * hand; the fit's class is internal to its package).
-     */
-    static int blockRows(int features) {
-        return Math.max(256, (1 << 16) / features / 8 * 8);
-    }
-
-    /** The fit's XᵀX work: one SYRK per block into a per-part Gram, blocks spread over the pool in 16 parts. */
+    /** The fit's XᵀX pass: the backend's cross products over 16 parts of the rows, each into its own sums. */
     @Benchmark
-    public Tensor gramInBlocks() {
-        int block = blockRows(features);
-        int blocks = (rows + block - 1) / block;
-        int parts = Math.min(PARTS, blocks);
+    public double[][] crossProducts() {
+        int parts = Math.max(1, Math.min(PARTS, rows / 4096));
         WorkerPool.shared().run(parts, p -> {
-            for (int b = blocks * p / parts; b < blocks * (p + 1) / parts; b++) {
-                int from = b * block;
-                int count = Math.min(rows, from + block) - from;
-                backend.syrk(Transpose.T, features, count, 1f, z, (long) from * features, features, 0f,
-                        partGrams, (long) p * features * features, features);
-            }
+            java.util.Arrays.fill(partGrams[p], 0);
+            backend.crossProducts(x, y, (int) ((long) rows * p / parts), (int) ((long) rows * (p + 1) / parts),
+                    center, partGrams[p], new double[features], new double[features]);
         });
         return partGrams;
     }

@@ -306,15 +306,15 @@ public interface Backend {
     // float32 tensors cannot hold without losing the digits the fit needs.
 
     /**
-     * One block of the normal equations' pass over rows {@code [from, to)} of {@code x} (each row of length
-     * {@code d = sum.length}) and of {@code y}, in double: with {@code v = x[i][j] − center[j]} and
-     * {@code t = y[i] − center[d]} ({@code center} has d + 1 entries, the target's last), adds v, v² and v·t to
-     * {@code sum[j]}, {@code squares[j]} and {@code crossTarget[j]}, and writes {@code (float) (v·scale[j])} to
-     * row {@code i − from} of {@code block} (rows of d floats, at least {@code to − from} of them, in host memory).
-     * Returns Σt.
+     * The normal equations' pass over rows {@code [from, to)} of {@code x} (each row of length
+     * {@code d = sum.length}) and of {@code y}, in double: with {@code v = x[i] − center[0..d)} and
+     * {@code t = y[i] − center[d]} ({@code center} has d + 1 entries, the target's last), adds v to {@code sum},
+     * v·t to {@code crossTarget}, and v·vᵀ to the lower triangle of {@code gram} (row-major d × d,
+     * {@code gram[j·d + k]} for {@code k <= j}; entries above the diagonal are left as they are). Returns Σt.
+     * A double-precision SYRK fused with the shift and the sums: the input is read once.
      */
-    double centerRows(double[][] x, double[] y, int from, int to, double[] center, double[] scale, Tensor block,
-                      double[] sum, double[] squares, double[] crossTarget);
+    double crossProducts(double[][] x, double[] y, int from, int to, double[] center, double[] gram, double[] sum,
+                         double[] crossTarget);
 
     /**
      * Adds {@code Σᵢ (x[i] − means)·rᵢ} over rows {@code [from, to)} to {@code gradient}, in double, where

@@ -142,9 +142,9 @@ public abstract class CheckedBackend implements Backend {
         ScalarTensorOps.concatChannelsBackward(dOut, dA, dB, batch, aBlock, bBlock);
     }
 
-    protected double centerRowsKernel(double[][] x, double[] y, int from, int to, double[] center, double[] scale,
-                                      MemorySegment block, double[] sum, double[] squares, double[] crossTarget) {
-        return ScalarLeastSquares.centerRows(x, y, from, to, center, scale, block, sum, squares, crossTarget);
+    protected double crossProductsKernel(double[][] x, double[] y, int from, int to, double[] center,
+                                         double[] gram, double[] sum, double[] crossTarget) {
+        return ScalarLeastSquares.crossProducts(x, y, from, to, center, gram, sum, crossTarget);
     }
 
     protected void residualGradientKernel(double[][] x, double[] y, int from, int to, double intercept,
@@ -536,20 +536,14 @@ public abstract class CheckedBackend implements Backend {
     }
 
     @Override
-    public final double centerRows(double[][] x, double[] y, int from, int to, double[] center, double[] scale,
-                                   Tensor block, double[] sum, double[] squares, double[] crossTarget) {
+    public final double crossProducts(double[][] x, double[] y, int from, int to, double[] center, double[] gram,
+                                      double[] sum, double[] crossTarget) {
         int d = sum.length;
-        rowRange("centerRows", x, y, from, to, d);
-        length("centerRows", "center", center, d + 1, "d + 1 (the target's center last)");
-        length("centerRows", "scale", scale, d, "d");
-        length("centerRows", "squares", squares, d, "d");
-        length("centerRows", "crossTarget", crossTarget, d, "d");
-        if (block.size() < (long) (to - from) * d) {
-            throw new IllegalArgumentException("centerRows: block " + Arrays.toString(block.shape())
-                    + " holds " + block.size() + " floats, fewer than " + (to - from) + " rows × " + d);
-        }
-        // The host segment: the rows are written from the CPU whatever the backend.
-        return centerRowsKernel(x, y, from, to, center, scale, block.segment(), sum, squares, crossTarget);
+        rowRange("crossProducts", x, y, from, to, d);
+        length("crossProducts", "center", center, d + 1, "d + 1 (the target's center last)");
+        length("crossProducts", "gram", gram, d * d, "d × d");
+        length("crossProducts", "crossTarget", crossTarget, d, "d");
+        return crossProductsKernel(x, y, from, to, center, gram, sum, crossTarget);
     }
 
     @Override

@@ -420,9 +420,9 @@ public final class SimdBackend extends CheckedBackend {
     }
 
     @Override
-    protected double centerRowsKernel(double[][] x, double[] y, int from, int to, double[] center, double[] scale,
-                                      MemorySegment block, double[] sum, double[] squares, double[] crossTarget) {
-        return SimdLeastSquares.centerRows(x, y, from, to, center, scale, block, sum, squares, crossTarget);
+    protected double crossProductsKernel(double[][] x, double[] y, int from, int to, double[] center,
+                                         double[] gram, double[] sum, double[] crossTarget) {
+        return SimdLeastSquares.crossProducts(x, y, from, to, center, gram, sum, crossTarget);
     }
 
     @Override

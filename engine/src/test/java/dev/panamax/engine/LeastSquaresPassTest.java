@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.lang.foreign.Arena;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -15,7 +14,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * The least-squares passes in double ({@link Backend#centerRows}, {@link Backend#residualGradient}): the SIMD
+ * The least-squares passes in double ({@link Backend#crossProducts}, {@link Backend#residualGradient}): the SIMD
  * kernels against the scalar reference over random shapes, including widths that are not whole vectors and row
  * ranges that leave a remainder of the kernels' four-row sweeps, plus the argument checks.
  */
@@ -67,43 +66,85 @@ class LeastSquaresPassTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("cases")
-    void centerRowsMatchesScalar(Case c) {
+    void crossProductsMatchScalar(Case c) {
         SplittableRandom random = new SplittableRandom(c.seed());
+        int d = c.d();
         int n = c.from() + c.rows();
-        double[][] x = rows(random, n, c.d());
+        double[][] x = rows(random, n, d);
         double[] y = values(random, n, 50);
-        double[] center = values(random, c.d() + 1, 1000);
-        double[] scale = values(random, c.d(), 2);
-        double[][] expected = new double[3][c.d()];
-        double[][] actual = new double[3][c.d()];
-        try (Arena arena = Arena.ofShared()) {
-            Tensor expectedBlock = Tensor.zeros(arena, c.rows(), c.d());
-            Tensor actualBlock = Tensor.zeros(arena, c.rows(), c.d());
-            double expectedTarget = SCALAR.centerRows(x, y, c.from(), n, center, scale, expectedBlock,
-                    expected[0], expected[1], expected[2]);
-            double actualTarget = SIMD.centerRows(x, y, c.from(), n, center, scale, actualBlock,
-                    actual[0], actual[1], actual[2]);
-            // The block is v·scale rounded to float, computed the same way by both: identical.
-            assertArrayEquals(expectedBlock.toArray(), actualBlock.toArray(), "block");
-            // The sums differ only in the order of their additions (and the SIMD kernel's fused multiply-adds):
-            // each is within the classic bound n·u·Σ|terms| of the exact sum, so they are within twice that.
-            double[][] magnitudes = new double[3][c.d()];
-            double targetMagnitude = 0;
-            for (int i = c.from(); i < n; i++) {
-                double t = y[i] - center[c.d()];
-                targetMagnitude += Math.abs(t);
-                for (int j = 0; j < c.d(); j++) {
-                    double v = x[i][j] - center[j];
-                    magnitudes[0][j] += Math.abs(v);
-                    magnitudes[1][j] += v * v;
-                    magnitudes[2][j] += Math.abs(v * t);
+        double[] center = values(random, d + 1, 1000);
+        // Both add to the same starting sums, and the entries above the diagonal must stay as they were.
+        double[] sum = values(random, d, 0);
+        double[] cross = values(random, d, 0);
+        double[] gram = values(random, d * d, 0);
+        double[] expectedSum = sum.clone();
+        double[] expectedCross = cross.clone();
+        double[] expectedGram = gram.clone();
+        double expectedTarget = SCALAR.crossProducts(x, y, c.from(), n, center, expectedGram, expectedSum,
+                expectedCross);
+        double actualTarget = SIMD.crossProducts(x, y, c.from(), n, center, gram, sum, cross);
+        // The sums differ only in the order of their additions (and the SIMD kernel's fused multiply-adds): each
+        // is within the classic bound n·u·Σ|terms| of the exact sum, so they are within twice that.
+        double[] sumMagnitude = new double[d];
+        double[] crossMagnitude = new double[d];
+        double[] gramMagnitude = new double[d * d];
+        double targetMagnitude = 0;
+        for (int i = c.from(); i < n; i++) {
+            double t = y[i] - center[d];
+            targetMagnitude += Math.abs(t);
+            for (int j = 0; j < d; j++) {
+                double v = x[i][j] - center[j];
+                sumMagnitude[j] += Math.abs(v);
+                crossMagnitude[j] += Math.abs(v * t);
+                for (int k = 0; k <= j; k++) {
+                    gramMagnitude[j * d + k] += Math.abs(v * (x[i][k] - center[k]));
                 }
             }
-            assertClose(expectedTarget, actualTarget, c.rows(), targetMagnitude, "Σt");
-            for (int s = 0; s < 3; s++) {
-                for (int j = 0; j < c.d(); j++) {
-                    assertClose(expected[s][j], actual[s][j], c.rows() + 1, magnitudes[s][j],
-                            "sum " + s + " column " + j);
+        }
+        assertClose(expectedTarget, actualTarget, c.rows(), targetMagnitude, "Σt");
+        for (int j = 0; j < d; j++) {
+            assertClose(expectedSum[j], sum[j], c.rows() + 1, sumMagnitude[j] + Math.abs(expectedSum[j]),
+                    "sum column " + j);
+            assertClose(expectedCross[j], cross[j], c.rows() + 1, crossMagnitude[j] + Math.abs(expectedCross[j]),
+                    "crossTarget column " + j);
+            for (int k = 0; k < d; k++) {
+                int at = j * d + k;
+                if (k <= j) {
+                    assertClose(expectedGram[at], gram[at], c.rows() + 2,
+                            gramMagnitude[at] + Math.abs(expectedGram[at]), "gram[" + j + "][" + k + "]");
+                } else {
+                    assertEquals(expectedGram[at], gram[at], "gram[" + j + "][" + k + "] is above the diagonal");
+                }
+            }
+        }
+    }
+
+    /**
+     * Many rows (several of the SIMD kernel's chunks, which hold the running Gram in an accumulator between them)
+     * and then a second call with another width on the same thread: its reused buffers must not leak values.
+     */
+    @Test
+    void crossProductsOverManyChunksAndChangingWidths() {
+        SplittableRandom random = new SplittableRandom(7);
+        for (int d : new int[] {19, 64, 5, 33}) {
+            int n = 1_003;
+            double[][] x = rows(random, n, d);
+            double[] y = values(random, n, 50);
+            double[] center = values(random, d + 1, 1000);
+            double[] expectedGram = new double[d * d];
+            double[] actualGram = new double[d * d];
+            double[] expectedSum = new double[d];
+            double[] actualSum = new double[d];
+            SCALAR.crossProducts(x, y, 0, n, center, expectedGram, expectedSum, new double[d]);
+            SIMD.crossProducts(x, y, 0, n, center, actualGram, actualSum, new double[d]);
+            for (int j = 0; j < d; j++) {
+                for (int k = 0; k <= j; k++) {
+                    double magnitude = 0;
+                    for (double[] row : x) {
+                        magnitude += Math.abs((row[j] - center[j]) * (row[k] - center[k]));
+                    }
+                    assertClose(expectedGram[j * d + k], actualGram[j * d + k], n, magnitude,
+                            "d=" + d + " gram[" + j + "][" + k + "]");
                 }
             }
         }
@@ -140,39 +181,32 @@ class LeastSquaresPassTest {
     }
 
     @Test
-    void centerRowsOfAnEmptyRangeChangesNothing() {
+    void crossProductsOfAnEmptyRangeChangeNothing() {
         double[][] x = {{1, 2}};
         double[] sum = new double[2];
-        try (Arena arena = Arena.ofShared()) {
-            double t = SIMD.centerRows(x, new double[] {3}, 1, 1, new double[3], new double[] {1, 1},
-                    Tensor.zeros(arena, 1, 2), sum, new double[2], new double[2]);
-            assertEquals(0, t);
-            assertArrayEquals(new double[2], sum);
-        }
+        double[] gram = new double[4];
+        double t = SIMD.crossProducts(x, new double[] {3}, 1, 1, new double[3], gram, sum, new double[2]);
+        assertEquals(0, t);
+        assertArrayEquals(new double[2], sum);
+        assertArrayEquals(new double[4], gram);
     }
 
     @Test
     void badArgumentsAreNamed() {
         double[][] x = {{1, 2}, {3, 4, 5}};
         double[] y = {1, 2};
-        try (Arena arena = Arena.ofShared()) {
-            Tensor block = Tensor.zeros(arena, 2, 2);
-            IllegalArgumentException ragged = assertThrows(IllegalArgumentException.class,
-                    () -> SIMD.centerRows(x, y, 0, 2, new double[3], new double[2], block, new double[2],
-                            new double[2], new double[2]));
-            assertTrue(ragged.getMessage().contains("row 1 of x has 3 values, expected d = 2"), ragged.getMessage());
-            IllegalArgumentException range = assertThrows(IllegalArgumentException.class,
-                    () -> SIMD.residualGradient(x, y, 1, 3, 0, new double[2], new double[2], new double[2]));
-            assertTrue(range.getMessage().contains("rows [1, 3)"), range.getMessage());
-            IllegalArgumentException center = assertThrows(IllegalArgumentException.class,
-                    () -> SCALAR.centerRows(x, y, 0, 1, new double[2], new double[2], block, new double[2],
-                            new double[2], new double[2]));
-            assertTrue(center.getMessage().contains("center has 2 entries, expected d + 1"), center.getMessage());
-            IllegalArgumentException small = assertThrows(IllegalArgumentException.class,
-                    () -> SIMD.centerRows(new double[][] {{1, 2}, {3, 4}, {5, 6}}, new double[3], 0, 3,
-                            new double[3], new double[2], block, new double[2], new double[2], new double[2]));
-            assertTrue(small.getMessage().contains("fewer than 3 rows × 2"), small.getMessage());
-        }
+        IllegalArgumentException ragged = assertThrows(IllegalArgumentException.class,
+                () -> SIMD.crossProducts(x, y, 0, 2, new double[3], new double[4], new double[2], new double[2]));
+        assertTrue(ragged.getMessage().contains("row 1 of x has 3 values, expected d = 2"), ragged.getMessage());
+        IllegalArgumentException range = assertThrows(IllegalArgumentException.class,
+                () -> SIMD.residualGradient(x, y, 1, 3, 0, new double[2], new double[2], new double[2]));
+        assertTrue(range.getMessage().contains("rows [1, 3)"), range.getMessage());
+        IllegalArgumentException center = assertThrows(IllegalArgumentException.class,
+                () -> SCALAR.crossProducts(x, y, 0, 1, new double[2], new double[4], new double[2], new double[2]));
+        assertTrue(center.getMessage().contains("center has 2 entries, expected d + 1"), center.getMessage());
+        IllegalArgumentException gram = assertThrows(IllegalArgumentException.class,
+                () -> SIMD.crossProducts(x, y, 0, 1, new double[3], new double[3], new double[2], new double[2]));
+        assertTrue(gram.getMessage().contains("gram has 3 entries, expected d × d = 4"), gram.getMessage());
     }
 
     /** Within twice the rounding bound {@code terms·u·magnitude} (u = 2⁻⁵³) of a sum of that many terms. */

@@ -1,6 +1,7 @@
 package dev.panamax.models.regression;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -91,6 +92,67 @@ final class Cholesky {
             x[i] = s / l[i][i];
         }
         return x;
+    }
+
+    /**
+     * An estimate of {@code ‖A⁻¹‖₁} on the kept columns by Hager's method (as LAPACK's {@code xPOCON}): a few
+     * solves that climb towards the column of A⁻¹ with the largest sum, then Higham's alternating-sign check. It
+     * never exceeds the true norm and is rarely below a third of it; costs a few d² solves.
+     */
+    double inverseOneNormEstimate() {
+        int kept = n - droppedColumns().size();
+        if (kept == 0) {
+            return 0;
+        }
+        double[] x = new double[n];
+        for (int i = 0; i < n; i++) {
+            x[i] = dropped[i] ? 0 : 1.0 / kept;
+        }
+        double estimate = 0;
+        for (int iteration = 0; iteration < 5; iteration++) {
+            double[] y = solve(x);
+            double norm = oneNorm(y);
+            if (iteration > 0 && norm <= estimate) {
+                break;
+            }
+            estimate = norm;
+            double[] signs = new double[n];
+            for (int i = 0; i < n; i++) {
+                signs[i] = dropped[i] ? 0 : (y[i] >= 0 ? 1 : -1);
+            }
+            double[] z = solve(signs);                // A⁻¹ is symmetric: its transpose's product is the same
+            int best = 0;
+            double zx = 0;
+            for (int i = 0; i < n; i++) {
+                zx += z[i] * x[i];
+                if (Math.abs(z[i]) > Math.abs(z[best])) {
+                    best = i;
+                }
+            }
+            if (iteration > 0 && Math.abs(z[best]) <= zx) {
+                break;
+            }
+            Arrays.fill(x, 0);
+            x[best] = 1;
+        }
+        // Higham's check catches matrices where the climb stalls: a vector of growing, alternating entries.
+        double[] alternating = new double[n];
+        int index = 0;
+        for (int i = 0; i < n; i++) {
+            if (!dropped[i]) {
+                alternating[i] = (index % 2 == 0 ? 1 : -1) * (1 + (kept > 1 ? (double) index / (kept - 1) : 0));
+                index++;
+            }
+        }
+        return Math.max(estimate, 2 * oneNorm(solve(alternating)) / (3.0 * kept));
+    }
+
+    private static double oneNorm(double[] v) {
+        double s = 0;
+        for (double e : v) {
+            s += Math.abs(e);
+        }
+        return s;
     }
 
     /** log det A over the kept columns (the Gaussian classifiers' normalizing constant). */

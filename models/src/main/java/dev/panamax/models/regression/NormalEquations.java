@@ -6,20 +6,20 @@ import java.util.List;
 
 /**
  * The closed-form least-squares (ridge) solution: the centered normal equations {@code (X̃ᵀX̃ + D)·c = X̃ᵀỹ},
- * formed in one streaming pass with the engine's float32 GEMM ({@link CrossProducts}) and solved by Cholesky in
- * double. The intercept drops out of the centered system (it is {@code ȳ − x̄·c}) and is never regularized.
+ * formed in one streaming pass in double ({@link CrossProducts}) and solved by Cholesky in double. The intercept
+ * drops out of the centered system (it is {@code ȳ − x̄·c}) and is never regularized.
  *
- * <p><b>Precision.</b> The Gram matrix carries float32 rounding (about 1e-7 relative per entry), which limits the
- * first solution to about {@code cond·1e-7}. Iterative refinement removes it: the residual
- * {@code r = y − b − X·c} and its gradient {@code X̃ᵀr} are computed in double from the original rows
- * ({@link #residualGradient}, one more pass), and the Cholesky factor of the float Gram solves for the correction.
- * Each step shrinks the error by the same factor {@code θ ≈ cond·1e-7}, and the first correction's relative size
- * estimates it (the first solution's error is θ relative), so after a correction of relative size {@code s} the
- * remaining error is about {@code s·θ}. Refinement stops when that is below {@value #REFINED}: on well-conditioned
- * data that is after one step (a correction of ~1e-6, leaving ~1e-12), i.e. the whole fit streams the input
- * twice, once inside the GEMM pass and once in double.
+ * <p><b>Precision.</b> Solving the normal equations loses what their condition number {@code κ} costs: the first
+ * solution's relative error is about {@code κ·ε·(d + √n)} (Cholesky's backward error and the Gram's summation,
+ * ε = 2⁻⁵³), which is far below {@value #REFINED} for well-conditioned data; κ is estimated from the factor
+ * ({@link Cholesky#inverseOneNormEstimate}, a few d² solves). When the estimate is above that, iterative
+ * refinement follows: the residual {@code r = y − b − X·c} and its gradient {@code X̃ᵀr} are computed in double
+ * from the original rows ({@link #residualGradient}, one more pass over the input each), and the Cholesky factor
+ * solves for the correction. Each step shrinks the error by about the same factor θ, which the first
+ * correction's relative size estimates, so after a correction of relative size {@code s} the remaining error is
+ * about {@code s·θ}. Refinement stops when that is below {@value #REFINED}.
  *
- * <p><b>Rank deficiency.</b> A feature that is (to float resolution, {@value #DEPENDENCE_TOLERANCE} of its
+ * <p><b>Rank deficiency.</b> A feature that is (to within {@value #DEPENDENCE_TOLERANCE} of its
  * variance) a linear combination of earlier ones is dropped by the {@link Cholesky} factorization: it gets
  * coefficient 0 and the caller warns with its name. The result is then one of the many least-squares solutions
  * (the basic one), not numpy's minimum-norm one.
@@ -32,6 +32,8 @@ final class NormalEquations {
     /** Refinement stops when the estimated remaining relative error of the coefficients is below this. */
     static final double REFINED = 1e-8;
     private static final int MAX_PARTS = 16;
+    /** The unit roundoff of double. */
+    private static final double EPSILON = 0x1p-53;
 
     /** Coefficients in the original units, the intercept, the dependent features dropped, refinement steps. */
     record Solution(double[] coefficients, double intercept, List<Integer> dropped, int refinements) {
@@ -73,12 +75,15 @@ final class NormalEquations {
         }
         Cholesky cholesky = Cholesky.factor(a, DEPENDENCE_TOLERANCE);
         double[] u = cholesky.solve(rhs);
+        double firstError = oneNorm(a, cholesky) * cholesky.inverseOneNormEstimate() * EPSILON
+                * (d + Math.sqrt(x.length));
 
         double[] c = new double[d];
         double intercept = toOriginalUnits(sums, scale, u, c);
         double previous = Double.NaN;
         int refinements = 0;
-        while (refinements < MAX_REFINEMENTS && norm(u) > 0) {
+        boolean refine = firstError > REFINED;
+        while (refine && refinements < MAX_REFINEMENTS && norm(u) > 0) {
             double[] g = residualGradient(backend, x, y, intercept, c, sums.means);
             double[] rho = new double[d];
             for (int j = 0; j < d; j++) {
@@ -139,6 +144,25 @@ final class NormalEquations {
             }
         }
         return total;
+    }
+
+    /** {@code ‖A‖₁} over the kept columns, from A's lower triangle. */
+    private static double oneNorm(double[][] a, Cholesky cholesky) {
+        int d = a.length;
+        double max = 0;
+        for (int j = 0; j < d; j++) {
+            if (cholesky.isDropped(j)) {
+                continue;
+            }
+            double column = 0;
+            for (int i = 0; i < d; i++) {
+                if (!cholesky.isDropped(i)) {
+                    column += Math.abs(i >= j ? a[i][j] : a[j][i]);
+                }
+            }
+            max = Math.max(max, column);
+        }
+        return max;
     }
 
     private static double norm(double[] v) {

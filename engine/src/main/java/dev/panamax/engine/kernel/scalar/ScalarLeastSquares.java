@@ -1,47 +1,45 @@
 package dev.panamax.engine.kernel.scalar;
 
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-
 /**
  * The two double-precision streaming passes of a least-squares fit over the caller's heap rows
  * {@code x[i][0..d)} and targets {@code y[i]}, as plain loops: the reference for the SIMD kernels.
  *
  * <ul>
- *   <li>{@link #centerRows}: shifts a block of rows by a center, takes the exact sums the normal equations need,
- *       and writes the rows, scaled, as float32 for the Gram matrix's GEMM;</li>
+ *   <li>{@link #crossProducts}: shifts rows by a center and adds up everything the normal equations need, the
+ *       Gram matrix {@code Σ vvᵀ} included;</li>
  *   <li>{@link #residualGradient}: the gradient {@code Σ (xᵢ − means)·rᵢ} of the residuals of a fitted model, for
  *       iterative refinement.</li>
  * </ul>
  */
 public final class ScalarLeastSquares {
 
-    private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT;
-
     private ScalarLeastSquares() {
     }
 
     /**
-     * For the rows {@code i} in {@code [from, to)} and columns {@code j < d} (d = {@code sum.length}), with
-     * {@code v = x[i][j] − center[j]} and {@code t = y[i] − center[d]}: adds v to {@code sum[j]}, v² to
-     * {@code squares[j]} and v·t to {@code crossTarget[j]}, and writes {@code (float) (v·scale[j])} to element
-     * {@code (i − from)·d + j} of {@code block}. Returns Σt.
+     * For the rows {@code i} in {@code [from, to)}, with {@code v = x[i][0..d) − center[0..d)} (d =
+     * {@code sum.length}) and {@code t = y[i] − center[d]}: adds v to {@code sum}, v·t to {@code crossTarget} and
+     * the lower triangle of v·vᵀ to {@code gram} (row-major d × d: {@code gram[j·d + k]} for {@code k <= j}; the
+     * entries above the diagonal are not touched). Returns Σt.
      */
-    public static double centerRows(double[][] x, double[] y, int from, int to, double[] center, double[] scale,
-                                    MemorySegment block, double[] sum, double[] squares, double[] crossTarget) {
+    public static double crossProducts(double[][] x, double[] y, int from, int to, double[] center, double[] gram,
+                                       double[] sum, double[] crossTarget) {
         int d = sum.length;
+        double[] v = new double[d];
         double targetSum = 0;
         for (int i = from; i < to; i++) {
             double[] row = x[i];
             double t = y[i] - center[d];
             targetSum += t;
-            long out = (long) (i - from) * d;
             for (int j = 0; j < d; j++) {
-                double v = row[j] - center[j];
-                sum[j] += v;
-                squares[j] += v * v;
-                crossTarget[j] += v * t;
-                block.setAtIndex(FLOAT, out + j, (float) (v * scale[j]));
+                v[j] = row[j] - center[j];
+                sum[j] += v[j];
+                crossTarget[j] += v[j] * t;
+            }
+            for (int j = 0; j < d; j++) {
+                for (int k = 0; k <= j; k++) {
+                    gram[j * d + k] += v[j] * v[k];
+                }
             }
         }
         return targetSum;

@@ -206,7 +206,7 @@ class KernelCompilationTest {
 
     /**
      * The least-squares passes in double, at a width that is not a whole number of vectors and a row count that
-     * leaves a remainder: the double → float conversion and the per-row reductions must stay intrinsics too.
+     * leaves a remainder: the Gram tiles and the per-row reductions must stay intrinsics too.
      */
     @Test
     void leastSquaresKernelsRunWithoutBoxingAfterWarmUp() {
@@ -222,19 +222,18 @@ class KernelCompilationTest {
             }
         }
         double[] center = new double[d + 1];
-        double[] scale = new double[d];
-        java.util.Arrays.fill(scale, 0.01);
+        double[] coefficients = new double[d];
+        java.util.Arrays.fill(coefficients, 0.01);
         double[] sum = new double[d];
-        double[] squares = new double[d];
+        double[] gram = new double[d * d];
         double[] cross = new double[d];
         double[] gradient = new double[d];
-        try (Arena arena = Arena.ofShared(); WorkerPool pool = new WorkerPool(1)) {
+        try (WorkerPool pool = new WorkerPool(1)) {
             SimdBackend simd = new SimdBackend(pool);
-            Tensor block = Tensor.zeros(arena, rows, d);
-            assertNoBoxing("centerRows", threads,
-                    () -> simd.centerRows(x, y, 0, rows, center, scale, block, sum, squares, cross));
+            assertNoBoxing("crossProducts", threads,
+                    () -> simd.crossProducts(x, y, 0, rows, center, gram, sum, cross));
             assertNoBoxing("residualGradient", threads,
-                    () -> simd.residualGradient(x, y, 0, rows, 0.5, scale, sum, gradient));
+                    () -> simd.residualGradient(x, y, 0, rows, 0.5, coefficients, sum, gradient));
         }
     }
 
