@@ -259,9 +259,11 @@ final class RegressCommand implements Callable<Integer> {
         o.printf(Locale.ROOT, "%s on %s%n", degree == 1 ? "Linear regression" : "Polynomial regression (degree "
                 + degree + ")", result.get("data"));
         o.printf(Locale.ROOT, "  rows     %d train, %d test (seed %d)%n", counts.get("train"), counts.get("test"), options.seed);
-        o.printf(Locale.ROOT, "  solver   %s, %s%s%n", report.solver(), report.iterations()
-                + (report.solver().equals("closed form") ? " refinement steps" : " iterations"),
-                report.converged() ? "" : " (not converged)");
+        boolean closedForm = report.solver().equals("closed form");
+        String steps = !closedForm ? report.iterations() + " iterations"
+                : report.iterations() == 0 ? "normal equations in double, well-conditioned: no refinement"
+                : report.iterations() + " refinement steps (ill-conditioned features)";
+        o.printf(Locale.ROOT, "  solver   %s, %s%s%n", report.solver(), steps, report.converged() ? "" : " (not converged)");
         o.printf(Locale.ROOT, "  model    λ = %s, features %s%n", ModelRuns.number(lambda),
                 standardize ? "standardized" : "as given");
         o.println();

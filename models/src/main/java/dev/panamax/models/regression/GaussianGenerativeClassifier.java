@@ -2,8 +2,6 @@ package dev.panamax.models.regression;
 
 import dev.panamax.engine.Backend;
 import dev.panamax.engine.Backends;
-import dev.panamax.engine.Tensor;
-import dev.panamax.engine.Transpose;
 import java.util.List;
 
 /**
@@ -17,7 +15,8 @@ import java.util.List;
  * {@code P(C_1 | x) = σ(w·x + b)} with {@code w = Σ⁻¹(μ_1 − μ_0)}. {@link #linearWeights()} exposes that form;
  * {@link #predictProba} still evaluates the Gaussians, so the two can be checked against each other.
  *
- * <p>The scatter matrices are engine GEMMs on centered, scaled class rows; densities and Cholesky are in double.
+ * <p>The class means and scatter matrices come from the engine's one-pass cross products in double ({@link
+ * CrossProducts}, as for the normal equations); densities and Cholesky are in double too.
  * A singular covariance (a feature constant within a class, or a combination of others, or fewer rows than
  * features) is an error naming the class, not a silent NaN.
  */
@@ -69,10 +68,9 @@ public final class GaussianGenerativeClassifier implements Classifier, FeatureNa
         for (int c = 0; c < k; c++) {
             double[][] rows = rowsOf(x, y, c);
             priors[c] = (double) rows.length / x.length;
-            try (DesignMatrix data = DesignMatrix.of(rows, true, true)) {
-                means[c] = data.means.clone();
-                perClass[c] = covariance(engine, data);
-            }
+            CrossProducts sums = CrossProducts.of(engine, rows, new double[rows.length]);
+            means[c] = sums.means;
+            perClass[c] = covariance(sums, rows.length);
         }
         if (covariance == Covariance.SHARED) {
             double[][] shared = new double[d][d];
@@ -104,18 +102,13 @@ public final class GaussianGenerativeClassifier implements Classifier, FeatureNa
         return this;
     }
 
-    /** Maximum-likelihood covariance (divided by n_k) from one SYRK: Σ = S·(ZᵀZ/n)·S for scaled columns Z. */
-    private static double[][] covariance(Backend engine, DesignMatrix data) {
-        int d = data.features;
-        Tensor gram = Tensor.zeros(data.arena, d, d);
-        engine.syrk(Transpose.T, d, data.rows, 1f, data.z, 0, d, 0f, gram, 0, d);      // lower triangle only
-        float[] g = gram.toArray();
+    /** Maximum-likelihood covariance (divided by n_k): the centered cross products, in double. */
+    private static double[][] covariance(CrossProducts sums, int rows) {
+        int d = sums.features;
         double[][] cov = new double[d][d];
         for (int i = 0; i < d; i++) {
-            for (int j = 0; j <= i; j++) {
-                double v = g[i * d + j] * data.scales[i] * data.scales[j] / data.rows;
-                cov[i][j] = v;
-                cov[j][i] = v;
+            for (int j = 0; j < d; j++) {
+                cov[i][j] = sums.gram[i][j] / rows;
             }
         }
         return cov;

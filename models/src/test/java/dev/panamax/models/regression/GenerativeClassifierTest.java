@@ -70,9 +70,9 @@ class GenerativeClassifierTest {
                     for (double[] r : rows) {
                         s += (r[i] - mean[i]) * (r[j] - mean[j]);
                     }
-                    // the scatter comes from a float32 GEMM on scaled columns: ~1e-6 relative to the variances
+                    // the scatter is summed in double (in another order): agreement to double rounding
                     double scale = Math.sqrt(cov[i][i] * cov[j][j]);
-                    assertEquals(s / rows.length, cov[i][j], 1e-5 * scale, "class " + c + " Σ[" + i + "][" + j + "]");
+                    assertEquals(s / rows.length, cov[i][j], 1e-12 * scale, "class " + c + " Σ[" + i + "][" + j + "]");
                 }
             }
         }
