@@ -263,7 +263,8 @@ final class RegressCommand implements Callable<Integer> {
         String steps = !closedForm ? report.iterations() + " iterations"
                 : report.iterations() == 0 ? "normal equations in double, well-conditioned: no refinement"
                 : report.iterations() + " refinement steps (ill-conditioned features)";
-        o.printf(Locale.ROOT, "  solver   %s, %s%s%n", report.solver(), steps, report.converged() ? "" : " (not converged)");
+        o.printf(Locale.ROOT, "  solver   %s, %s%s%n", report.solver(), steps,
+                report.converged() ? "" : " (not converged)");
         o.printf(Locale.ROOT, "  model    λ = %s, features %s%n", ModelRuns.number(lambda),
                 standardize ? "standardized" : "as given");
         o.println();

@@ -12,11 +12,11 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>Both passes stream a large input once (a 1,000,000 × 64 fit reads 512 MB per pass). The cross products are
  * compute-bound (a d × d Gram matrix, about d²/2 multiply-adds per row): they are a double-precision SYRK whose
- * operand is copied, a small chunk of rows at a time, into an L1-resident buffer. The residual gradient is
- * memory-bound: several rows per sweep over the columns, so that each running sum is loaded and stored once per
- * sweep, not once per row (with one row per sweep those loads and stores, not the input, bound the loop). Sums
- * are in a different order from the scalar kernel's, so results agree to double rounding, not bit for bit; they
- * do not depend on the thread count, since each call is one sequential sweep.
+ * operand is copied, a small chunk of rows at a time, into a buffer that stays in the core's cache. The residual
+ * gradient is memory-bound: several rows per sweep over the columns, so that each running sum is loaded and
+ * stored once per sweep, not once per row (with one row per sweep those loads and stores, not the input, bound
+ * the loop). Sums are in a different order from the scalar kernel's, so results agree to double rounding, not
+ * bit for bit; they do not depend on the thread count, since each call is one sequential sweep.
  */
 public final class SimdLeastSquares {
 
@@ -37,6 +37,9 @@ public final class SimdLeastSquares {
     }
 
     private static final class Scratch {
+        /** Larger accumulators (over ~1,000 features: 8 MiB) are not kept after the call. */
+        private static final int RETAINED_DOUBLES = 1 << 20;
+
         private double[] buffer = new double[0];
         private double[] targets = new double[0];
         private double[] accumulator = new double[0];
@@ -60,6 +63,9 @@ public final class SimdLeastSquares {
 
         /** At least {@code size} zeros. */
         double[] accumulator(int size) {
+            if (size > RETAINED_DOUBLES) {
+                return new double[size];
+            }
             if (accumulator.length < size) {
                 accumulator = new double[size];
             } else {
@@ -73,9 +79,9 @@ public final class SimdLeastSquares {
      * See {@link ScalarLeastSquares#crossProducts}. The rows are taken {@link #chunkRows} at a time: a chunk is
      * copied, shifted, into a small buffer (where its sums are taken), and the buffer's Gram matrix is added to an
      * accumulator tile by tile; the buffer (64 KiB) and the accumulator stay in the core's L1 and L2 caches, so
-     * only the copy reads memory. The buffer holds the chunk in column panels of {@link #PANEL} doubles, each panel's rows one
-     * after the other, so a tile reads every operand at {@code r·PANEL} plus a fixed offset: a constant stride,
-     * whose bounds checks the JIT hoists out of the row loop.
+     * only the copy reads memory. The buffer holds the chunk in column panels of {@link #PANEL} doubles, each
+     * panel's rows one after the other, so a tile reads every operand at {@code r·PANEL} plus a fixed offset: a
+     * constant stride, whose bounds checks the JIT hoists out of the row loop.
      */
     public static double crossProducts(double[][] x, double[] y, int from, int to, double[] center, double[] gram,
                                        double[] sum, double[] crossTarget) {
