@@ -271,7 +271,7 @@ class LinearRegressionTest {
 
     @Test
     void theResultDoesNotDependOnTheThreadCountOrBackend() {
-        // Several blocks of CrossProducts (10,920 rows each at 6 features) and a tail that is not a multiple of 4.
+        // Seven parts of CrossProducts (~4,286 rows: chunks of 1,024 rows at this width, and a tail of 2 rows).
         double[][] x = TestData.features(81, 30_003, 6);
         double[] y = TestData.linear(x, TestData.weights(82, 6), 2, 1, 83);
         int threads = WorkerPool.shared().threads();
