@@ -93,6 +93,9 @@ class ConvTest {
         cases.add(new Case(2, 3, 6, 4, 5, 3, 3, 1, 1, true, 16));
         // Images larger than one channels-last group of the weight gradient: the reduction spans several groups.
         cases.add(new Case(3, 1, 128, 130, 2, 3, 3, 1, 1, true, 13));
+        // Several images per group and a short last group (7 + 1 images of 16 channels at 32×32), whose units the
+        // threads split in the middle of a group.
+        cases.add(new Case(8, 16, 32, 32, 4, 3, 3, 1, 1, false, 17));
         return cases.stream();
     }
 

@@ -315,11 +315,16 @@ public final class SimdConv2d {
      * {@code dw += ∂/∂w} and, when {@code dBias} is not null, {@code dBias += Σ_{n, p} dy[n, ·, p]}.
      *
      * <p>The columns of the product are ordered {@code j = (channel block, tap, channel in block)} with blocks of
-     * NR channels, so a column panel is one tap of one channel block. Threads split the column panels; each copies
-     * only the channel blocks its panels use into its own channels-last buffer, and adds its own columns into dw.
-     * So the whole call is one pool job with no barrier: on a busy machine every hand-off between threads can wait
-     * for a time slice, and an earlier version with two jobs per group of images ran slower on two threads than
-     * on one there.
+     * NR channels, so a column panel is one tap of one channel block. The batch is cut into image groups of
+     * near-equal size (a function of the shape: at most {@link #GROUP_FLOATS} floats of channels-last input
+     * each, unless one image is larger), and every group
+     * sums its own partial dw; the units of work are (image group, column panel, output-channel group), image
+     * group first, and threads take contiguous ranges of them. A thread copies only the channel blocks of the
+     * images its units use into its own channels-last buffer, so two threads never transpose the same images
+     * (except at the one group their ranges share), even when a layer has a single channel block. The whole
+     * product is one pool job with no barrier (on a busy machine every hand-off between threads can wait for a
+     * time slice); the calling thread then adds the groups' partial sums into dw in group order, so the result
+     * does not depend on the thread count.
      */
     public void backwardWeight(ConvShape s, MemorySegment x, MemorySegment dy, MemorySegment dw,
                                MemorySegment dBias, WorkerPool pool) {
@@ -327,18 +332,53 @@ public final class SimdConv2d {
         int taps = s.kh() * s.kw();
         int channelBlocks = ceilDiv(ChannelsLast.paddedChannels(s.c()), nr);
         int cols = channelBlocks * taps * nr;
-        MemorySegment sums = mine.weightSums(s.o() * cols);
+        long fullImage = (long) (s.h() + 2 * s.padding()) * (s.w() + 2 * s.padding())
+                * ChannelsLast.paddedChannels(s.c());
+        // Image groups of near-equal size (so that units, which threads split by count, carry near-equal work).
+        int imageGroups = ceilDiv(s.n(), (int) Math.max(1, Math.min(s.n(), GROUP_FLOATS / fullImage)));
+        int imagesPerGroup = ceilDiv(s.n(), imageGroups);
+        long groupSums = (long) s.o() * cols;
+        MemorySegment sums = mine.weightSums(Math.toIntExact(imageGroups * groupSums));
         int jPanels = channelBlocks * taps;
         int mPanels = ceilDiv(s.o(), mr);
         long work = (long) s.n() * s.pixels() * s.o() * s.k();
         int threads = work < PARALLEL_THRESHOLD ? 1 : pool.threads();
-        int groups = weightGroups(jPanels, mPanels, threads);
-        int units = jPanels * groups;
+        int groups = weightGroups(imageGroups * jPanels, mPanels, threads);
+        WeightSplit split = new WeightSplit(imageGroups, imagesPerGroup, jPanels * groups, groups, cols, groupSums);
+        int units = imageGroups * split.unitsPerImageGroup();
         if (threads == 1) {
-            weightPart(s, x, dy, dw, dBias, sums, cols, groups, 0, units, 0, s.o());
+            weightPart(s, x, dy, dBias, sums, split, 0, units, 0, s.o());
         } else {
-            pool.run(part -> weightPart(s, x, dy, dw, dBias, sums, cols, groups, split(units, threads, part),
+            pool.run(part -> weightPart(s, x, dy, dBias, sums, split, split(units, threads, part),
                     split(units, threads, part + 1), split(s.o(), threads, part), split(s.o(), threads, part + 1)));
+        }
+        // dw[o, c, t] += Σ_g sums[g][o, (c / NR, t, c mod NR)], groups in order.
+        for (int o = 0; o < s.o(); o++) {
+            for (int c = 0; c < s.c(); c++) {
+                for (int t = 0; t < taps; t++) {
+                    long column = ((long) (c / nr) * taps + t) * nr + c % nr;
+                    float g = 0f;
+                    for (int group = 0; group < imageGroups; group++) {
+                        g += sums.getAtIndex(F, group * groupSums + (long) o * cols + column);
+                    }
+                    long at = ((long) o * s.c() + c) * taps + t;
+                    dw.setAtIndex(F, at, dw.getAtIndex(F, at) + g);
+                }
+            }
+        }
+    }
+
+    /**
+     * How the weight gradient's units are numbered: {@code unitsPerImageGroup} units per image group (group g of
+     * G holds images {@code [n·g/G, n·(g+1)/G)}, at most {@code imagesPerGroup}), each a column panel cut into
+     * {@code groups} output-channel groups; group g's partial sums (o × cols floats) start at float
+     * {@code g·groupSums}.
+     */
+    private record WeightSplit(int imageGroups, int imagesPerGroup, int unitsPerImageGroup, int groups, int cols,
+                               long groupSums) {
+
+        int firstImage(int n, int group) {
+            return (int) ((long) n * group / imageGroups);
         }
     }
 
@@ -361,11 +401,11 @@ public final class SimdConv2d {
     }
 
     /**
-     * One thread's share: units {@code [from, to)} of (column panel, output-channel group), column-panel major,
-     * and the bias sums of output channels {@code [o0, o1)}.
+     * One thread's share: units {@code [from, to)} of (image group, column panel, output-channel group), in that
+     * order, and the bias sums of output channels {@code [o0, o1)}.
      */
-    private void weightPart(ConvShape s, MemorySegment x, MemorySegment dy, MemorySegment dw, MemorySegment dBias,
-                            MemorySegment sums, int cols, int groups, int from, int to, int o0, int o1) {
+    private void weightPart(ConvShape s, MemorySegment x, MemorySegment dy, MemorySegment dBias, MemorySegment sums,
+                            WeightSplit split, int from, int to, int o0, int o1) {
         if (dBias != null) {
             biasRange(s, dy, dBias, o0, o1);
         }
@@ -376,28 +416,34 @@ public final class SimdConv2d {
         int taps = s.kh() * s.kw();
         int hp = s.h() + 2 * s.padding();
         int wp = s.w() + 2 * s.padding();
-        // The channel blocks this thread's column panels use: [c0, c0 + width) in its buffer.
-        int firstBlock = from / groups / taps;
-        int lastBlock = (to - 1) / groups / taps;
-        int c0 = firstBlock * nr;
-        int c1 = Math.min(s.c(), (lastBlock + 1) * nr);
-        int width = (lastBlock - firstBlock + 1) * nr;
-        // Images per group, and so the reduction blocks, depend on the shape only (never on the split).
-        long fullImage = (long) hp * wp * ChannelsLast.paddedChannels(s.c());
-        int group = (int) Math.max(1, Math.min(s.n(), GROUP_FLOATS / fullImage));
-        int imageT = hp * wp * width;
-        float[] xt = mine.channelsLast(group * imageT);
+        int groups = split.groups();
+        int perGroup = split.unitsPerImageGroup();
+        int cols = split.cols();
         int mPanels = ceilDiv(s.o(), mr);
         int kcMax = blocking.kc();
+        float[] xt = mine.channelsLast(split.imagesPerGroup() * hp * wp * roundUp(s.c(), nr));
         float[] a = mine.outputGradient(mPanels * mr * kcMax);
         float[] packedB = mine.packedB(kcMax * nr);
         int[] pixel = mine.pixelOffsets(kcMax);
         int[] taps8 = mine.laneBase(nr);
         float[] tile = mine.tile(mr * nr);
         int pixels = s.pixels();
-        for (int n0 = 0; n0 < s.n(); n0 += group) {
-            int images = Math.min(group, s.n() - n0);
+        for (int u = from; u < to; ) {
+            int imageGroup = u / perGroup;
+            int first = u - imageGroup * perGroup;
+            int last = Math.min(to, (imageGroup + 1) * perGroup) - imageGroup * perGroup;   // exclusive
+            // The channel blocks these units use: [c0, c0 + width) in the buffer.
+            int firstBlock = first / groups / taps;
+            int lastBlock = (last - 1) / groups / taps;
+            int c0 = firstBlock * nr;
+            int c1 = Math.min(s.c(), (lastBlock + 1) * nr);
+            int width = (lastBlock - firstBlock + 1) * nr;
+            int imageT = hp * wp * width;
+            int n0 = split.firstImage(s.n(), imageGroup);
+            int images = split.firstImage(s.n(), imageGroup + 1) - n0;
+            long sumsBase = imageGroup * split.groupSums();
             ChannelsLast.transpose(x, n0, images, s.c(), s.h(), s.w(), s.padding(), c0, c1, width, xt);
+            // Reduction blocks depend on the shape only (never on the split).
             int length = images * pixels;
             int blocks = ceilDiv(length, kcMax);
             for (int b = 0; b < blocks; b++) {
@@ -410,11 +456,11 @@ public final class SimdConv2d {
                     pixel[i] = img * imageT + ((p / s.ow()) * s.stride() * wp + (p % s.ow()) * s.stride()) * width;
                 }
                 ChannelsLast.packOutputGradient(dy, n0, s.o(), pixels, l0, kc, mr, a);
-                float beta = n0 == 0 && b == 0 ? 0f : 1f;
+                float beta = b == 0 ? 0f : 1f;
                 int packed = -1;
-                for (int unit = from; unit < to; unit++) {
+                for (int unit = first; unit < last; unit++) {
                     int jp = unit / groups;
-                    int group2 = unit % groups;
+                    int group = unit % groups;
                     if (jp != packed) {
                         // Panel jp: tap t of channel block cb, i.e. NR channels at pixel offset (a·wp + b).
                         int cb = jp / taps;
@@ -426,29 +472,14 @@ public final class SimdConv2d {
                         ChannelsLast.packB(xt, pixel, kc, taps8, nr, packedB);
                         packed = jp;
                     }
-                    for (int q = split(mPanels, groups, group2); q < split(mPanels, groups, group2 + 1); q++) {
-                        long c = ((long) q * mr * cols + jp * nr) * Float.BYTES;
+                    for (int q = split(mPanels, groups, group); q < split(mPanels, groups, group + 1); q++) {
+                        long c = (sumsBase + (long) q * mr * cols + jp * nr) * Float.BYTES;
                         kernel.multiply(kc, a, q * mr * kc, packedB, 0, 1f, beta, sums, c, cols,
                                 Math.min(mr, s.o() - q * mr), nr, tile);
                     }
                 }
             }
-        }
-        // dw[o, c, t] += sums[o, (c / NR, t, c mod NR)] for this thread's units.
-        for (int unit = from; unit < to; unit++) {
-            int jp = unit / groups;
-            int group2 = unit % groups;
-            int cb = jp / taps;
-            int t = jp % taps;
-            int oFrom = split(mPanels, groups, group2) * mr;
-            int oTo = Math.min(s.o(), split(mPanels, groups, group2 + 1) * mr);
-            for (int o = oFrom; o < oTo; o++) {
-                for (int c = cb * nr; c < Math.min(s.c(), cb * nr + nr); c++) {
-                    long at = ((long) o * s.c() + c) * taps + t;
-                    float g = sums.getAtIndex(F, (long) o * cols + (long) jp * nr + c - cb * nr);
-                    dw.setAtIndex(F, at, dw.getAtIndex(F, at) + g);
-                }
-            }
+            u = imageGroup * perGroup + last;
         }
     }
 
