@@ -316,10 +316,9 @@ public final class SimdConv2d {
      *
      * <p>The columns of the product are ordered {@code j = (channel block, tap, channel in block)} with blocks of
      * NR channels, so a column panel is one tap of one channel block. The batch is cut into image groups of
-     * near-equal size (a function of the shape: at most {@link #GROUP_FLOATS} floats of channels-last input
-     * each, unless one image is larger), and every group
-     * sums its own partial dw; the units of work are (image group, column panel, output-channel group), image
-     * group first, and threads take contiguous ranges of them. A thread copies only the channel blocks of the
+     * near-equal size (a function of the shape: at most {@link #GROUP_FLOATS} floats of channels-last input each,
+     * unless one image is larger), and every group sums its own partial dw; the units of work are (image group,
+     * column panel, output-channel group), image group first, and threads take contiguous ranges of them. A thread copies only the channel blocks of the
      * images its units use into its own channels-last buffer, so two threads never transpose the same images
      * (except at the one group their ranges share), even when a layer has a single channel block. The whole
      * product is one pool job with no barrier (on a busy machine every hand-off between threads can wait for a
@@ -352,14 +351,15 @@ public final class SimdConv2d {
             pool.run(part -> weightPart(s, x, dy, dBias, sums, split, split(units, threads, part),
                     split(units, threads, part + 1), split(s.o(), threads, part), split(s.o(), threads, part + 1)));
         }
-        // dw[o, c, t] += Σ_g sums[g][o, (c / NR, t, c mod NR)], groups in order.
+        // dw[o, c, t] += Σ_g sums[g][o, (c / NR, t, c mod NR)], groups in order (read from the array behind sums).
+        float[] partial = mine.weightSumsArray();
         for (int o = 0; o < s.o(); o++) {
             for (int c = 0; c < s.c(); c++) {
                 for (int t = 0; t < taps; t++) {
-                    long column = ((long) (c / nr) * taps + t) * nr + c % nr;
+                    int column = ((c / nr) * taps + t) * nr + c % nr;
                     float g = 0f;
                     for (int group = 0; group < imageGroups; group++) {
-                        g += sums.getAtIndex(F, group * groupSums + (long) o * cols + column);
+                        g += partial[(int) (group * groupSums) + o * cols + column];
                     }
                     long at = ((long) o * s.c() + c) * taps + t;
                     dw.setAtIndex(F, at, dw.getAtIndex(F, at) + g);
@@ -627,6 +627,11 @@ public final class SimdConv2d {
         }
 
         /** The weight-gradient sums as a segment over a heap array, so the micro-kernel can store into it. */
+        /** The array behind the last {@link #weightSums} segment. */
+        float[] weightSumsArray() {
+            return weightSums;
+        }
+
         MemorySegment weightSums(int size) {
             if (weightSums.length < size) {
                 weightSums = new float[size];
