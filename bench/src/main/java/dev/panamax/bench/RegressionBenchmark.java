@@ -101,7 +101,10 @@ public class RegressionBenchmark {
         return gram;
     }
 
-    /** The fit's XᵀX pass: the backend's cross products over 16 parts of the rows, each into its own sums. */
+    /**
+     * The fit's XᵀX pass: the backend's cross products over 16 parts of the rows, each into its own sums (the
+     * part rule of {@code CrossProducts.rowParts}, kept in step by hand: that class is internal to its package).
+     */
     @Benchmark
     public double[][] crossProducts() {
         int parts = Math.max(1, Math.min(PARTS, rows / 4096));

@@ -82,8 +82,7 @@ final class CrossProducts {
         double[] shift = provisionalCenter(x, y);
         // Each part keeps a d × d Gram: wide data gets fewer parts (two at least, so both cores work).
         long gramBytes = 8L * d * d;
-        int parts = (int) Math.max(1, Math.min(Math.min(MAX_PARTS, n / MIN_PART_ROWS),
-                Math.max(2, PART_GRAM_BUDGET_BYTES / gramBytes)));
+        int parts = (int) Math.max(1, Math.min(rowParts(n), Math.max(2, PART_GRAM_BUDGET_BYTES / gramBytes)));
         PartSums[] sums = new PartSums[parts];
         WorkerPool.shared().run(parts, p -> {
             int from = (int) ((long) n * p / parts);
@@ -93,6 +92,15 @@ final class CrossProducts {
                     sums[p].crossTarget);
         });
         return combine(n, d, sums, shift);
+    }
+
+    /**
+     * How many parts the passes over n rows are cut into: at most {@value #MAX_PARTS}, of at least
+     * {@value #MIN_PART_ROWS} rows each; a function of n alone, so sums added part by part do not depend on the
+     * thread count. {@link NormalEquations#residualGradient} cuts its pass the same way.
+     */
+    static int rowParts(int n) {
+        return Math.max(1, Math.min(MAX_PARTS, n / MIN_PART_ROWS));
     }
 
     /** Sums the parts in order and turns the shifted sums into centered ones. */

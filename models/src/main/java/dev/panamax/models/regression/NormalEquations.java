@@ -31,7 +31,6 @@ final class NormalEquations {
     static final int MAX_REFINEMENTS = 10;
     /** Refinement stops when the estimated remaining relative error of the coefficients is below this. */
     static final double REFINED = 1e-8;
-    private static final int MAX_PARTS = 16;
     /** The unit roundoff of double. */
     private static final double EPSILON = 0x1p-53;
 
@@ -133,7 +132,7 @@ final class NormalEquations {
                                      double[] means) {
         int n = x.length;
         int d = c.length;
-        int parts = Math.max(1, Math.min(MAX_PARTS, n / 4096));
+        int parts = CrossProducts.rowParts(n);
         double[][] partial = new double[parts][d];
         WorkerPool.shared().run(parts, p -> backend.residualGradient(x, y, (int) ((long) n * p / parts),
                 (int) ((long) n * (p + 1) / parts), intercept, c, means, partial[p]));

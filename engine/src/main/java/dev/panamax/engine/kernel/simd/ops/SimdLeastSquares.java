@@ -122,7 +122,7 @@ public final class SimdLeastSquares {
     }
 
     /** Rows per chunk: about {@value #CHUNK_DOUBLES} doubles, a multiple of 4 rows, 8 at least. */
-    static int chunkRows(int width) {
+    private static int chunkRows(int width) {
         return Math.max(8, CHUNK_DOUBLES / width / 4 * 4);
     }
 
