@@ -51,6 +51,10 @@ public interface MicroKernel {
      */
     static void storeTile(float[] tile, int mr, int nr, float alpha, float beta, MemorySegment c, long cByteOffset,
                           int ldc, int mValid, int nValid) {
+        if (alpha == 1f && beta == 0f) {
+            copyTile(tile, nr, c, cByteOffset, ldc, mValid, nValid);
+            return;
+        }
         VectorSpecies<Float> s = FloatVector.SPECIES_PREFERRED;
         int v = s.length();
         for (int r = 0; r < mValid; r++) {
@@ -69,6 +73,25 @@ public interface MicroKernel {
                         x = x.add(FloatVector.fromMemorySegment(s, c, at, ORDER, valid).mul(beta));
                     }
                     x.intoMemorySegment(c, at, ORDER, valid);
+                }
+            }
+        }
+    }
+
+    /** {@link #storeTile} for {@code alpha = 1, beta = 0}: the tile as it is, no arithmetic. */
+    private static void copyTile(float[] tile, int nr, MemorySegment c, long cByteOffset, int ldc, int mValid,
+                                 int nValid) {
+        VectorSpecies<Float> s = FloatVector.SPECIES_PREFERRED;
+        int v = s.length();
+        for (int r = 0; r < mValid; r++) {
+            long row = cByteOffset + (long) r * ldc * Float.BYTES;
+            for (int j = 0; j < nValid; j += v) {
+                long at = row + (long) j * Float.BYTES;
+                FloatVector x = FloatVector.fromArray(s, tile, r * nr + j);
+                if (j + v <= nValid) {
+                    x.intoMemorySegment(c, at, ORDER);
+                } else {
+                    x.intoMemorySegment(c, at, ORDER, s.indexInRange(j, nValid));
                 }
             }
         }

@@ -204,26 +204,46 @@ public final class SimdGemm {
             } else {
                 GemmPacking.packA(transA, a, aOff, lda, ic, mc, pc, kc, mr, packedA);
             }
-            for (int q = panelFrom; q < panelTo; q++) {
+            int rowTiles = ceilDiv(mc, mr);
+            int panels = panelTo - panelFrom;
+            boolean alongRows = tilesAlongRows(kc, panels * nr);
+            for (int t = 0; t < rowTiles * panels; t++) {
+                int q = panelFrom + (alongRows ? t % panels : t / rowTiles);
+                int ir = (alongRows ? t / panels : t % rowTiles) * mr;
                 int jr = q * nr;
                 int nValid = Math.min(nr, nc - jr);
                 int bIndex = q * nr * kc;
-                for (int ir = 0; ir < mc; ir += mr) {
-                    if (lowerOnly && ic + ir + Math.min(mr, mc - ir) - 1 < jc + jr) {
-                        continue;       // the whole tile lies above the diagonal
-                    }
-                    long cAt = (cOff + (long) (ic + ir) * ldc + jc + jr) * Float.BYTES;
-                    if (rowsOfA) {
-                        kernel.multiplyRows(kc, packedA, ir * kc, kc, packedB, bIndex, alpha, beta, c, cAt, ldc,
-                                Math.min(mr, mc - ir), nValid, tile);
-                    } else {
-                        kernel.multiply(kc, packedA, ir * kc, packedB, bIndex, alpha, beta, c, cAt, ldc,
-                                Math.min(mr, mc - ir), nValid, tile);
-                    }
+                if (lowerOnly && ic + ir + Math.min(mr, mc - ir) - 1 < jc + jr) {
+                    continue;       // the whole tile lies above the diagonal
+                }
+                long cAt = (cOff + (long) (ic + ir) * ldc + jc + jr) * Float.BYTES;
+                if (rowsOfA) {
+                    kernel.multiplyRows(kc, packedA, ir * kc, kc, packedB, bIndex, alpha, beta, c, cAt, ldc,
+                            Math.min(mr, mc - ir), nValid, tile);
+                } else {
+                    kernel.multiply(kc, packedA, ir * kc, packedB, bIndex, alpha, beta, c, cAt, ldc,
+                            Math.min(mr, mc - ir), nValid, tile);
                 }
             }
         }
     }
+
+    /**
+     * The order of the micro-tiles within an A block: BLIS's (down a column of tiles, the B micro-panel staying in
+     * L1 for all of them), or along each row of tiles (the A micro-panel staying in L1, the B panels read from
+     * L2). Each tile writes C once; with a short reduction the writes weigh more, and along a row they walk
+     * MR rows of C sequentially, which the hardware prefetcher follows, where a column of tiles touches MR new
+     * lines per call. Measured on one Zen core: 768×128×512 about 5% faster along rows; 1024³ and 768×512×128
+     * (long reductions) 1–2% slower. The order changes no arithmetic.
+     */
+    private static boolean tilesAlongRows(int kc, int columns) {
+        return kc <= ROW_ORDER_MAX_KC && (long) kc * columns * Float.BYTES <= ROW_ORDER_MAX_B_BYTES;
+    }
+
+    /** Reductions up to this long walk the tiles along rows, when the packed B block fits {@link #ROW_ORDER_MAX_B_BYTES}. */
+    private static final int ROW_ORDER_MAX_KC = 192;
+    /** The packed B block that a row of tiles reads from L2 (Zen 1 has 512 KiB of L2 per core). */
+    private static final long ROW_ORDER_MAX_B_BYTES = 256 * 1024;
 
     private static void gemv(float[] x, int k, MemorySegment mat, long off, int ld, boolean rowsAreP, int outputs,
                              float alpha, float beta, MemorySegment y, long yOff, long incY,
