@@ -57,6 +57,11 @@ final class BackendCallTimer {
                     arguments[2], arguments[3], arguments[4]);
         }
         if (arguments != null && arguments.length > 0 && arguments[0] instanceof Tensor t) {
+            // A convolution's cost needs the weight's shape too: [o, c, kh, kw] (the weight gradient's is dw).
+            int weight = method.equals("conv2dBackwardWeight") ? 2 : 1;
+            if (method.startsWith("conv2d") && arguments.length > weight && arguments[weight] instanceof Tensor w) {
+                return method + " " + t.shapeString() + " w" + w.shapeString();
+            }
             return method + " " + t.shapeString();
         }
         return method;

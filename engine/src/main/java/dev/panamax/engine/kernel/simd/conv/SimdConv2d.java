@@ -3,6 +3,7 @@ package dev.panamax.engine.kernel.simd.conv;
 import dev.panamax.engine.kernel.ConvShape;
 import dev.panamax.engine.kernel.simd.gemm.GemmBlocking;
 import dev.panamax.engine.kernel.simd.gemm.MicroKernel;
+import dev.panamax.engine.kernel.simd.gemm.SimdGemm;
 import dev.panamax.engine.parallel.WorkerPool;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -79,11 +80,14 @@ public final class SimdConv2d {
 
     private final GemmBlocking blocking;
     private final MicroKernel kernel;
+    /** The 1×1 weight gradient's per-image products. */
+    private final SimdGemm gemm;
     private final int mr;
     private final int nr;
 
     public SimdConv2d(GemmBlocking blocking) {
         this.blocking = blocking;
+        this.gemm = new SimdGemm(blocking);
         this.kernel = blocking.kernel();
         this.mr = kernel.mr();
         this.nr = kernel.nr();
@@ -327,6 +331,10 @@ public final class SimdConv2d {
      */
     public void backwardWeight(ConvShape s, MemorySegment x, MemorySegment dy, MemorySegment dw,
                                MemorySegment dBias, WorkerPool pool) {
+        if (s.isPointwise()) {
+            pointwiseWeight(s, x, dy, dw, dBias, pool);
+            return;
+        }
         Scratch mine = SCRATCH.get();
         int taps = s.kh() * s.kw();
         int channelBlocks = ceilDiv(ChannelsLast.paddedChannels(s.c()), nr);
@@ -364,6 +372,30 @@ public final class SimdConv2d {
                     long at = ((long) o * s.c() + c) * taps + t;
                     dw.setAtIndex(F, at, dw.getAtIndex(F, at) + g);
                 }
+            }
+        }
+    }
+
+    /**
+     * The weight gradient of a 1×1 convolution is a plain product per image, {@code dw[o, c] += dY[n]·X[n]ᵀ}
+     * ({@code o × P} by {@code P × c}), added image by image in order: the GEMM reads both operands where they
+     * are, where the general path transposes the input to channels-last first (measured 1.7× faster for 48 → 16
+     * channels at 28×28 and 64 → 32 at 14×14, batch 32, one core).
+     */
+    private void pointwiseWeight(ConvShape s, MemorySegment x, MemorySegment dy, MemorySegment dw,
+                                 MemorySegment dBias, WorkerPool pool) {
+        int pixels = s.pixels();
+        for (int n = 0; n < s.n(); n++) {
+            gemm.gemm(false, true, s.o(), s.c(), pixels, 1f, dy, (long) n * s.o() * pixels, pixels, x,
+                    (long) n * s.c() * pixels, pixels, 1f, dw, 0, s.c(), pool);
+        }
+        if (dBias != null) {
+            int threads = (long) s.n() * s.o() * pixels < PARALLEL_THRESHOLD ? 1 : pool.threads();
+            if (threads == 1) {
+                biasRange(s, dy, dBias, 0, s.o());
+            } else {
+                pool.run(part -> biasRange(s, dy, dBias, split(s.o(), threads, part),
+                        split(s.o(), threads, part + 1)));
             }
         }
     }

@@ -51,8 +51,8 @@ public interface MicroKernel {
      */
     static void storeTile(float[] tile, int mr, int nr, float alpha, float beta, MemorySegment c, long cByteOffset,
                           int ldc, int mValid, int nValid) {
-        if (alpha == 1f && beta == 0f) {
-            copyTile(tile, nr, c, cByteOffset, ldc, mValid, nValid);
+        if (alpha == 1f && (beta == 0f || beta == 1f)) {
+            copyTile(tile, nr, beta == 1f, c, cByteOffset, ldc, mValid, nValid);
             return;
         }
         VectorSpecies<Float> s = FloatVector.SPECIES_PREFERRED;
@@ -78,9 +78,12 @@ public interface MicroKernel {
         }
     }
 
-    /** {@link #storeTile} for {@code alpha = 1, beta = 0}: the tile as it is, no arithmetic. */
-    private static void copyTile(float[] tile, int nr, MemorySegment c, long cByteOffset, int ldc, int mValid,
-                                 int nValid) {
+    /**
+     * {@link #storeTile} for {@code alpha = 1} and {@code beta} 0 or 1, the common cases (a product, or a product
+     * added to C: later reduction blocks, gradients): the tile copied or added, with no multiplications.
+     */
+    private static void copyTile(float[] tile, int nr, boolean add, MemorySegment c, long cByteOffset, int ldc,
+                                 int mValid, int nValid) {
         VectorSpecies<Float> s = FloatVector.SPECIES_PREFERRED;
         int v = s.length();
         for (int r = 0; r < mValid; r++) {
@@ -89,9 +92,16 @@ public interface MicroKernel {
                 long at = row + (long) j * Float.BYTES;
                 FloatVector x = FloatVector.fromArray(s, tile, r * nr + j);
                 if (j + v <= nValid) {
+                    if (add) {
+                        x = x.add(FloatVector.fromMemorySegment(s, c, at, ORDER));
+                    }
                     x.intoMemorySegment(c, at, ORDER);
                 } else {
-                    x.intoMemorySegment(c, at, ORDER, s.indexInRange(j, nValid));
+                    VectorMask<Float> valid = s.indexInRange(j, nValid);
+                    if (add) {
+                        x = x.add(FloatVector.fromMemorySegment(s, c, at, ORDER, valid));
+                    }
+                    x.intoMemorySegment(c, at, ORDER, valid);
                 }
             }
         }
