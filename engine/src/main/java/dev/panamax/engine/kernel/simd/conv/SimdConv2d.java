@@ -385,20 +385,35 @@ public final class SimdConv2d {
     private void pointwiseWeight(ConvShape s, MemorySegment x, MemorySegment dy, MemorySegment dw,
                                  MemorySegment dBias, WorkerPool pool) {
         int pixels = s.pixels();
-        for (int n = 0; n < s.n(); n++) {
-            gemm.gemm(false, true, s.o(), s.c(), pixels, 1f, dy, (long) n * s.o() * pixels, pixels, x,
-                    (long) n * s.c() * pixels, pixels, 1f, dw, 0, s.c(), pool);
-        }
-        if (dBias != null) {
-            int threads = (long) s.n() * s.o() * pixels < PARALLEL_THRESHOLD ? 1 : pool.threads();
-            if (threads == 1) {
-                biasRange(s, dy, dBias, 0, s.o());
-            } else {
-                pool.run(part -> biasRange(s, dy, dBias, split(s.o(), threads, part),
-                        split(s.o(), threads, part + 1)));
-            }
+        long work = (long) s.n() * pixels * s.o() * s.c();
+        int threads = work < PARALLEL_THRESHOLD ? 1 : Math.min(pool.threads(), s.c());
+        if (threads == 1) {
+            pointwiseWeightColumns(s, x, dy, dw, dBias, 0, s.c(), 0, s.o());
+        } else {
+            // Threads take column ranges of dw (input channels) and run their products alone: one hand-off per
+            // call instead of two per image. A column's sums do not depend on which columns share its product.
+            pool.run(threads, part -> pointwiseWeightColumns(s, x, dy, dw, dBias, split(s.c(), threads, part),
+                    split(s.c(), threads, part + 1), split(s.o(), threads, part), split(s.o(), threads, part + 1)));
         }
     }
+
+    /** Columns {@code [c0, c1)} of a 1×1 weight gradient, image by image, and bias sums {@code [o0, o1)}. */
+    private void pointwiseWeightColumns(ConvShape s, MemorySegment x, MemorySegment dy, MemorySegment dw,
+                                        MemorySegment dBias, int c0, int c1, int o0, int o1) {
+        int pixels = s.pixels();
+        if (c1 > c0) {
+            for (int n = 0; n < s.n(); n++) {
+                gemm.gemm(false, true, s.o(), c1 - c0, pixels, 1f, dy, (long) n * s.o() * pixels, pixels, x,
+                        ((long) n * s.c() + c0) * pixels, pixels, 1f, dw, c0, s.c(), ALONE);
+            }
+        }
+        if (dBias != null) {
+            biasRange(s, dy, dBias, o0, o1);
+        }
+    }
+
+    /** A pool of one: products run on the calling thread, inside a part of an outer job. */
+    private static final WorkerPool ALONE = new WorkerPool(1);
 
     /**
      * How the weight gradient's units are numbered: {@code unitsPerImageGroup} units per image group (group g of
