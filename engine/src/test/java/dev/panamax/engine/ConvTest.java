@@ -96,6 +96,11 @@ class ConvTest {
         // Several images per group and a short last group (7 + 1 images of 16 channels at 32×32), whose units the
         // threads split in the middle of a group.
         cases.add(new Case(8, 16, 32, 32, 4, 3, 3, 1, 1, false, 17));
+        // Weight gradients whose columns fit one micro-panel (im2col + GEMM): a first layer (1 → 16 channels),
+        // two channels of 2×3 taps with stride 2, and 5×5 of one channel, 17 outputs split over the threads.
+        cases.add(new Case(4, 1, 28, 28, 16, 3, 3, 1, 1, true, 18));
+        cases.add(new Case(3, 2, 11, 9, 6, 2, 3, 2, 1, false, 19));
+        cases.add(new Case(2, 1, 9, 10, 17, 5, 5, 1, 2, true, 20));
         return cases.stream();
     }
 
