@@ -179,9 +179,14 @@ final class ImageColumns {
 
     /** Copies the image starting at float {@code image} of {@code src} into {@code buf}, zero-padded. */
     void pad(MemorySegment src, long image, float[] buf) {
-        Arrays.fill(buf, 0, SLACK, 0f);
+        pad(src, image, buf, 0);
+    }
+
+    /** {@link #pad} into the copy that starts at float {@code at} of {@code buf} ({@link #paddedSize()} floats). */
+    void pad(MemorySegment src, long image, float[] buf, int at) {
+        Arrays.fill(buf, at, at + SLACK, 0f);
         for (int ch = 0; ch < planes; ch++) {
-            int base = SLACK + ch * hp * wp;
+            int base = at + SLACK + ch * hp * wp;
             Arrays.fill(buf, base, base + top * wp + left, 0f);
             for (int sy = 0; sy < srcH; sy++) {
                 int row = base + (sy + top) * wp + left;
@@ -192,7 +197,7 @@ final class ImageColumns {
                 Arrays.fill(buf, row + srcW, next, 0f);
             }
         }
-        Arrays.fill(buf, SLACK + planes * hp * wp, paddedSize(), 0f);
+        Arrays.fill(buf, at + SLACK + planes * hp * wp, at + paddedSize(), 0f);
     }
 
     /**
@@ -200,15 +205,31 @@ final class ImageColumns {
      * whose padded copy is {@code buf} into {@code dst[i·NR + j]}. {@code laneBase} is scratch of NR ints.
      */
     void pack(float[] buf, int p0, int lanes, int k0, int kc, float[] dst, int[] laneBase) {
+        laneBases(0, p0, lanes, laneBase, 0);
+        packLanes(buf, lanes, k0, kc, dst, laneBase);
+    }
+
+    /**
+     * Writes the buffer offsets of pixels {@code [p0, p0 + lanes)} of an image whose padded copy starts at float
+     * {@code image} of the buffer into {@code laneBase[first ..]}.
+     */
+    void laneBases(int image, int p0, int lanes, int[] laneBase, int first) {
         int y = p0 / gridW;
         int x = p0 % gridW;
-        for (int j = 0; j < lanes; j++) {
-            laneBase[j] = SLACK + y * mul * wp + x * mul;
+        for (int j = first; j < first + lanes; j++) {
+            laneBase[j] = image + SLACK + y * mul * wp + x * mul;
             if (++x == gridW) {
                 x = 0;
                 y++;
             }
         }
+    }
+
+    /**
+     * {@link #pack} for lanes whose buffer offsets are given: lane j of the panel is the pixel at
+     * {@code laneBase[j]}, which may belong to different images (copies side by side in one buffer).
+     */
+    void packLanes(float[] buf, int lanes, int k0, int kc, float[] dst, int[] laneBase) {
         // A vector is contiguous in the buffer when its valid lanes are (same output row, or one long row).
         int contiguous = 0;
         for (int v = 0; v < nr; v += V) {

@@ -8,6 +8,7 @@ import dev.panamax.engine.parallel.WorkerPool;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
+import java.util.function.IntConsumer;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
@@ -221,14 +222,26 @@ public final class SimdConv2d {
                               boolean accumulate, MemorySegment src, long srcImage, MemorySegment out,
                               long outImage, int images, WorkerPool pool) {
         int pixels = columns.pixels();
-        int panels = (pixels + nr - 1) / nr;
-        int units = images * panels;
+        boolean batched = batchColumns(columns, images);
+        int panels = batched ? ceilDiv(images * pixels, nr) : ceilDiv(pixels, nr);
+        int units = batched ? panels : images * panels;
         int mPanels = (m + mr - 1) / mr;
         long work = (long) images * pixels * m * columns.k;
         int threads = work < PARALLEL_THRESHOLD ? 1 : pool.threads();
         // With few pixel panels, also split the output channels so that every thread has work.
         int groups = threads == 1 || units >= 4 * threads ? 1 : Math.min(mPanels, ceilDiv(4 * threads, units));
         int total = units * groups;
+        if (batched) {
+            int parts = threads == 1 ? 1 : Math.min(total, threads * PARTS_PER_THREAD);
+            IntConsumer part = i -> batchedRange(columns, a, m, blocks, bias, accumulate, src, srcImage, out,
+                    outImage, images, panels, groups, split(total, parts, i), split(total, parts, i + 1));
+            if (parts == 1) {
+                part.accept(0);
+            } else {
+                pool.run(parts, part);
+            }
+            return;
+        }
         if (threads == 1) {
             gemmRange(columns, a, m, blocks, bias, accumulate, src, srcImage, out, outImage, panels, units, groups,
                     0, total);
@@ -293,6 +306,123 @@ public final class SimdConv2d {
                 }
             }
             u = end;
+        }
+    }
+
+    /**
+     * Whether the columns of all images run as one sequence of panels ({@link #batchedRange}) instead of each image
+     * starting its own: when an image's pixels leave more than an eighth of its last panel's lanes empty (7×7:
+     * 49 pixels in 4 panels of 16 is 23% padding), as long as the padded copies of all images fit in
+     * {@link #BATCHED_BUFFER_FLOATS}. A function of the shape only.
+     */
+    private boolean batchColumns(ImageColumns columns, int images) {
+        int pixels = columns.pixels();
+        int padded = roundUp(pixels, nr);
+        return images > 1 && 8 * (padded - pixels) > padded
+                && (long) images * columns.paddedSize() <= BATCHED_BUFFER_FLOATS;
+    }
+
+    /** The largest buffer of padded images (floats per thread) that batched columns may use: 4 MiB. */
+    private static final long BATCHED_BUFFER_FLOATS = 1L << 20;
+
+    /**
+     * {@link #gemmRange} over one sequence of columns for the whole batch: column {@code g} is pixel
+     * {@code g mod pixels} of image {@code g / pixels}, a panel may hold pixels of two or more images, and the
+     * padded copies of the images lie side by side in one buffer (each made once per thread and call). The
+     * micro-kernel writes a dense block of scratch (output-channel rows × the chunk's columns), which is then
+     * copied into each image's output, plus the bias (or added, for the input gradient).
+     */
+    private void batchedRange(ImageColumns columns, float[] a, int m, int blocks, MemorySegment bias,
+                              boolean accumulate, MemorySegment src, long srcImage, MemorySegment out,
+                              long outImage, int images, int panels, int groups, int from, int to) {
+        if (from >= to) {
+            return;
+        }
+        Scratch mine = SCRATCH.get();
+        int k = columns.k;
+        int pixels = columns.pixels();
+        long columnsTotal = (long) images * pixels;
+        int mPad = roundUp(m, mr);
+        int mPanels = mPad / mr;
+        float[] packedB = mine.packedB(ceilDiv(k, blocks) * nr);
+        float[] tile = mine.tile(mr * nr);
+        int[] laneBase = mine.laneBase(nr);
+        int slot = columns.paddedSize();
+        float[] buffer = mine.paddedImage(images * slot);
+        boolean[] padded = mine.padded(images);
+        int chunk = Math.max(1, OUTPUT_CHUNK_FLOATS / (mPad * nr));
+        MemorySegment block = mine.batchedOut(mPad * chunk * nr);
+        float[] blockArray = mine.batchedOutArray();
+        for (int u = from; u < to; ) {
+            int group = u / panels;
+            int firstPanel = u - group * panels;
+            int end = Math.min(to, Math.min((group + 1) * panels, u + chunk));
+            int count = end - u;
+            int ldo = count * nr;
+            int q0 = split(mPanels, groups, group);
+            int q1 = split(mPanels, groups, group + 1);
+            int g0 = firstPanel * nr;
+            int g1 = (int) Math.min((long) (firstPanel + count) * nr, columnsTotal);
+            for (int n = g0 / pixels; n <= (g1 - 1) / pixels; n++) {
+                if (!padded[n]) {
+                    columns.pad(src, n * srcImage, buffer, n * slot);
+                    padded[n] = true;
+                }
+            }
+            for (int b = 0; b < blocks; b++) {
+                int k0 = blockStart(k, blocks, b);
+                int kc = blockStart(k, blocks, b + 1) - k0;
+                float beta = b == 0 ? 0f : 1f;
+                for (int panel = 0; panel < count; panel++) {
+                    int g = g0 + panel * nr;
+                    int lanes = Math.min(nr, g1 - g);
+                    for (int j = 0; j < lanes; ) {
+                        int n = (g + j) / pixels;
+                        int p = (g + j) - n * pixels;
+                        int run = Math.min(lanes - j, pixels - p);
+                        columns.laneBases(n * slot, p, run, laneBase, j);
+                        j += run;
+                    }
+                    columns.packLanes(buffer, lanes, k0, kc, packedB, laneBase);
+                    for (int q = q0; q < q1; q++) {
+                        long c = ((long) (q - q0) * mr * ldo + panel * nr) * Float.BYTES;
+                        kernel.multiply(kc, a, mPad * k0 + q * mr * kc, packedB, 0, 1f, beta, block, c, ldo, mr,
+                                nr, tile);
+                    }
+                }
+            }
+            // Scratch row (row − q0·mr), column g − g0 → image g / pixels, pixel g mod pixels.
+            for (int row = q0 * mr; row < Math.min(m, q1 * mr); row++) {
+                float add = bias == null ? 0f : bias.getAtIndex(F, row);
+                int base = (row - q0 * mr) * ldo;
+                for (int g = g0; g < g1; ) {
+                    int n = g / pixels;
+                    int p = g - n * pixels;
+                    int run = Math.min(g1 - g, pixels - p);
+                    long at = (n * outImage + (long) row * pixels + p) * Float.BYTES;
+                    storeRun(blockArray, base + g - g0, run, add, accumulate, out, at);
+                    g += run;
+                }
+            }
+            u = end;
+        }
+    }
+
+    /** {@code out[at..] = src[from, from + length) + add}, or {@code +=} the run when accumulating. */
+    private static void storeRun(float[] src, int from, int length, float add, boolean accumulate,
+                                 MemorySegment out, long at) {
+        FloatVector addend = FloatVector.broadcast(S, add);
+        int j = 0;
+        for (; j + V <= length; j += V) {
+            long byteAt = at + (long) j * Float.BYTES;
+            FloatVector v = FloatVector.fromArray(S, src, from + j);
+            v = accumulate ? v.add(FloatVector.fromMemorySegment(S, out, byteAt, ORDER)) : v.add(addend);
+            v.intoMemorySegment(out, byteAt, ORDER);
+        }
+        for (; j < length; j++) {
+            long byteAt = at + (long) j * Float.BYTES;
+            float v = src[from + j];
+            out.set(F, byteAt, accumulate ? v + out.get(F, byteAt) : v + add);
         }
     }
 
@@ -659,6 +789,9 @@ public final class SimdConv2d {
         int[] dy = new int[0];
         int[] dx = new int[0];
         int[] weightOffset = new int[0];
+        private float[] batchedOut = new float[0];
+        private MemorySegment batchedOutSegment = MemorySegment.ofArray(batchedOut);
+        private boolean[] padded = new boolean[0];
         private float[] columns = new float[0];
         private MemorySegment columnsSegment = MemorySegment.ofArray(columns);
         private float[] phase = new float[0];
@@ -681,6 +814,29 @@ public final class SimdConv2d {
                 dx = new int[k];
                 weightOffset = new int[k];
             }
+        }
+
+        /** Scratch for {@link #batchedRange}'s output block, as a segment the micro-kernel can store into. */
+        MemorySegment batchedOut(int size) {
+            if (batchedOut.length < size) {
+                batchedOut = new float[size];
+                batchedOutSegment = MemorySegment.ofArray(batchedOut);
+            }
+            return batchedOutSegment;
+        }
+
+        float[] batchedOutArray() {
+            return batchedOut;
+        }
+
+        /** Which images of the batch this thread has padded in this call: all false on return. */
+        boolean[] padded(int images) {
+            if (padded.length < images) {
+                padded = new boolean[images];
+            } else {
+                java.util.Arrays.fill(padded, 0, images, false);
+            }
+            return padded;
         }
 
         /** Scratch for the im2col matrix of {@link #fewColumnsWeight}, as a segment the GEMM can read. */
