@@ -16,8 +16,8 @@ import jdk.incubator.vector.FloatVector;
  *     for ic in (a part's) M step MC       job 2: parts of M (or of the N panels), claimed by idle threads;
  *       pack A[ic.., pc..]                   A block MC×KC lives in L2, packed per thread (copied row by row
  *                                            instead when it meets at most ROW_COPY_MAX_PANELS B panels)
- *       for jr in NC step NR               B micro-panel stays in L1
- *         for ir in MC step MR
+ *       for jr in NC step NR               B micro-panel stays in L1 (for short reductions the two inner loops
+ *         for ir in MC step MR               swap, so C is written along its rows: see tilesAlongRows)
  *           micro-kernel                   MR×NR of C in registers
  * </pre>
  * The compute phase is cut into parts of M (or, when M is too short to share, of the N panels) that threads claim
