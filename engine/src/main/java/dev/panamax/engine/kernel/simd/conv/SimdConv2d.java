@@ -86,7 +86,7 @@ public final class SimdConv2d {
 
     private final GemmBlocking blocking;
     private final MicroKernel kernel;
-    /** The 1×1 weight gradient's per-image products. */
+    /** The per-image products of the 1×1 and few-column weight gradients. */
     private final SimdGemm gemm;
     private final int mr;
     private final int nr;
