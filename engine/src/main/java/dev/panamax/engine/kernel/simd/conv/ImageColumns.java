@@ -177,12 +177,10 @@ final class ImageColumns {
         return 2 * SLACK + planes * hp * wp;
     }
 
-    /** Copies the image starting at float {@code image} of {@code src} into {@code buf}, zero-padded. */
-    void pad(MemorySegment src, long image, float[] buf) {
-        pad(src, image, buf, 0);
-    }
-
-    /** {@link #pad} into the copy that starts at float {@code at} of {@code buf} ({@link #paddedSize()} floats). */
+    /**
+     * Copies the image starting at float {@code image} of {@code src}, zero-padded, into the {@link #paddedSize()}
+     * floats of {@code buf} from {@code at} on.
+     */
     void pad(MemorySegment src, long image, float[] buf, int at) {
         Arrays.fill(buf, at, at + SLACK, 0f);
         for (int ch = 0; ch < planes; ch++) {

@@ -8,7 +8,6 @@ import dev.panamax.engine.parallel.WorkerPool;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
-import java.util.function.IntConsumer;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
@@ -151,7 +150,7 @@ public final class SimdConv2d {
                     continue;
                 }
                 int phaseImage = s.c() * columns.pixels();
-                MemorySegment phase = mine.phase(s.n() * phaseImage);
+                MemorySegment phase = mine.phase.segment(s.n() * phaseImage);
                 implicitGemm(columns, a, s.c(), blocks, null, false, dy, s.outputImage(), phase, phaseImage, s.n(),
                         pool);
                 int planes = s.n() * s.c();
@@ -236,28 +235,25 @@ public final class SimdConv2d {
         // With few pixel panels, also split the output channels so that every thread has work.
         int groups = threads == 1 || units >= 4 * threads ? 1 : Math.min(mPanels, ceilDiv(4 * threads, units));
         int total = units * groups;
-        if (batched) {
-            int parts = threads == 1 ? 1 : Math.min(total, threads * PARTS_PER_THREAD);
-            IntConsumer part = i -> batchedRange(columns, a, m, blocks, bias, accumulate, src, srcImage, out,
-                    outImage, images, panels, groups, split(total, parts, i), split(total, parts, i + 1));
-            if (parts == 1) {
-                part.accept(0);
-            } else {
-                pool.run(parts, part);
-            }
-            return;
-        }
+        UnitRange range = batched
+                ? (from, to) -> batchedRange(columns, a, m, blocks, bias, accumulate, src, srcImage, out, outImage,
+                        images, panels, groups, from, to)
+                : (from, to) -> gemmRange(columns, a, m, blocks, bias, accumulate, src, srcImage, out, outImage,
+                        panels, units, groups, from, to);
         if (threads == 1) {
-            gemmRange(columns, a, m, blocks, bias, accumulate, src, srcImage, out, outImage, panels, units, groups,
-                    0, total);
+            range.run(0, total);
         } else {
             // Several parts per thread, claimed as threads come free: with one part each, a thread that lost its
             // core for a moment held the whole call up (the U-Net step's convolutions gained 1.6x from a second
             // thread). Units are independent, so the split does not change any result.
             int parts = Math.min(total, threads * PARTS_PER_THREAD);
-            pool.run(parts, part -> gemmRange(columns, a, m, blocks, bias, accumulate, src, srcImage, out,
-                    outImage, panels, units, groups, split(total, parts, part), split(total, parts, part + 1)));
+            pool.run(parts, part -> range.run(split(total, parts, part), split(total, parts, part + 1)));
         }
+    }
+
+    /** Units {@code [from, to)} of a convolution product. */
+    private interface UnitRange {
+        void run(int from, int to);
     }
 
     private void gemmRange(ImageColumns columns, float[] a, int m, int blocks, MemorySegment bias,
@@ -285,7 +281,7 @@ public final class SimdConv2d {
             int q0 = split(mPanels, groups, group);
             int q1 = split(mPanels, groups, group + 1);
             if (imageInBuffer != n) {
-                columns.pad(src, n * srcImage, image);
+                columns.pad(src, n * srcImage, image, 0);
                 imageInBuffer = n;
             }
             if (bias != null) {
@@ -356,8 +352,8 @@ public final class SimdConv2d {
         float[] buffer = mine.paddedImage(images * slot);
         boolean[] padded = mine.padded(images);
         int chunk = Math.max(1, OUTPUT_CHUNK_FLOATS / (mPad * nr));
-        MemorySegment block = mine.batchedOut(mPad * chunk * nr);
-        float[] blockArray = mine.batchedOutArray();
+        MemorySegment block = mine.batchedOut.segment(mPad * chunk * nr);
+        float[] blockArray = mine.batchedOut.array();
         for (int u = from; u < to; ) {
             int group = u / panels;
             int firstPanel = u - group * panels;
@@ -484,7 +480,7 @@ public final class SimdConv2d {
         int imageGroups = ceilDiv(s.n(), (int) Math.max(1, Math.min(s.n(), GROUP_FLOATS / fullImage)));
         int imagesPerGroup = ceilDiv(s.n(), imageGroups);
         long groupSums = (long) s.o() * cols;
-        MemorySegment sums = mine.weightSums(Math.toIntExact(imageGroups * groupSums));
+        MemorySegment sums = mine.weightSums.segment(Math.toIntExact(imageGroups * groupSums));
         int jPanels = channelBlocks * taps;
         int mPanels = ceilDiv(s.o(), mr);
         long work = (long) s.n() * s.pixels() * s.o() * s.k();
@@ -499,7 +495,7 @@ public final class SimdConv2d {
                     split(units, threads, part + 1), split(s.o(), threads, part), split(s.o(), threads, part + 1)));
         }
         // dw[o, c, t] += Σ_g sums[g][o, (c / NR, t, c mod NR)], groups in order (read from the array behind sums).
-        float[] partial = mine.weightSumsArray();
+        float[] partial = mine.weightSums.array();
         for (int o = 0; o < s.o(); o++) {
             for (int c = 0; c < s.c(); c++) {
                 for (int t = 0; t < taps; t++) {
@@ -578,9 +574,9 @@ public final class SimdConv2d {
         int k = s.k();
         int pixels = s.pixels();
         Scratch mine = SCRATCH.get();
-        MemorySegment cols = mine.columns(pixels * k);
+        MemorySegment cols = mine.columns.segment(pixels * k);
         for (int n = 0; n < s.n(); n++) {
-            im2colRows(s, x, n, mine.columnsArray());
+            im2colRows(s, x, n, mine.columns.array());
             gemm.gemm(false, false, o1 - o0, k, pixels, 1f, dy, ((long) n * s.o() + o0) * pixels, pixels, cols, 0, k,
                     1f, dw, (long) o0 * k, k, ALONE);
         }
@@ -789,18 +785,40 @@ public final class SimdConv2d {
     }
 
     /** Per-thread buffers: allocated on first use, grown when a larger problem arrives, then reused. */
+    /** A float array that grows once, with a segment over it that the GEMM and the micro-kernel can use. */
+    private static final class HeapFloats {
+        private float[] array = new float[0];
+        private MemorySegment segment = MemorySegment.ofArray(array);
+
+        /** At least {@code size} floats, as a segment over {@link #array()}. */
+        MemorySegment segment(int size) {
+            if (array.length < size) {
+                array = new float[size];
+                segment = MemorySegment.ofArray(array);
+            }
+            return segment;
+        }
+
+        /** The array behind the last {@link #segment}. */
+        float[] array() {
+            return array;
+        }
+    }
+
     private static final class Scratch {
         int[] plane = new int[0];
         int[] dy = new int[0];
         int[] dx = new int[0];
         int[] weightOffset = new int[0];
-        private float[] batchedOut = new float[0];
-        private MemorySegment batchedOutSegment = MemorySegment.ofArray(batchedOut);
+        /** {@link #batchedRange}'s output block, stored into by the micro-kernel. */
+        final HeapFloats batchedOut = new HeapFloats();
+        /** The im2col matrix of {@link #fewColumnsWeight}, read by the GEMM. */
+        final HeapFloats columns = new HeapFloats();
+        /** One phase of a strided input gradient, stored into by the micro-kernel. */
+        final HeapFloats phase = new HeapFloats();
+        /** The weight gradient's per-group partial sums, stored into by the micro-kernel. */
+        final HeapFloats weightSums = new HeapFloats();
         private boolean[] padded = new boolean[0];
-        private float[] columns = new float[0];
-        private MemorySegment columnsSegment = MemorySegment.ofArray(columns);
-        private float[] phase = new float[0];
-        private MemorySegment phaseSegment = MemorySegment.ofArray(phase);
         private float[] weights = new float[0];
         private float[] packedB = new float[0];
         private float[] tile = new float[0];
@@ -809,8 +827,6 @@ public final class SimdConv2d {
         private int[] laneBase = new int[0];
         private float[] paddedImage = new float[0];
         private float[] channelsLast = new float[0];
-        private float[] weightSums = new float[0];
-        private MemorySegment weightSumsSegment = MemorySegment.ofArray(weightSums);
 
         void tables(int k) {
             if (plane.length < k) {
@@ -821,19 +837,6 @@ public final class SimdConv2d {
             }
         }
 
-        /** Scratch for {@link #batchedRange}'s output block, as a segment the micro-kernel can store into. */
-        MemorySegment batchedOut(int size) {
-            if (batchedOut.length < size) {
-                batchedOut = new float[size];
-                batchedOutSegment = MemorySegment.ofArray(batchedOut);
-            }
-            return batchedOutSegment;
-        }
-
-        float[] batchedOutArray() {
-            return batchedOut;
-        }
-
         /** Which images of the batch this thread has padded in this call: all false on return. */
         boolean[] padded(int images) {
             if (padded.length < images) {
@@ -842,29 +845,6 @@ public final class SimdConv2d {
                 java.util.Arrays.fill(padded, 0, images, false);
             }
             return padded;
-        }
-
-        /** Scratch for the im2col matrix of {@link #fewColumnsWeight}, as a segment the GEMM can read. */
-        MemorySegment columns(int size) {
-            if (columns.length < size) {
-                columns = new float[size];
-                columnsSegment = MemorySegment.ofArray(columns);
-            }
-            return columnsSegment;
-        }
-
-        /** The array behind {@link #columns}. */
-        float[] columnsArray() {
-            return columns;
-        }
-
-        /** Scratch for one phase of a strided input gradient, as a segment the micro-kernel can store into. */
-        MemorySegment phase(int size) {
-            if (phase.length < size) {
-                phase = new float[size];
-                phaseSegment = MemorySegment.ofArray(phase);
-            }
-            return phaseSegment;
         }
 
         float[] weights(int size) {
@@ -921,20 +901,6 @@ public final class SimdConv2d {
                 channelsLast = new float[size];
             }
             return channelsLast;
-        }
-
-        /** The weight-gradient sums as a segment over a heap array, so the micro-kernel can store into it. */
-        /** The array behind the last {@link #weightSums} segment. */
-        float[] weightSumsArray() {
-            return weightSums;
-        }
-
-        MemorySegment weightSums(int size) {
-            if (weightSums.length < size) {
-                weightSums = new float[size];
-                weightSumsSegment = MemorySegment.ofArray(weightSums);
-            }
-            return weightSumsSegment;
         }
     }
 }

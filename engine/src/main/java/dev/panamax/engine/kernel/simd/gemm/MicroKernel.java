@@ -80,7 +80,9 @@ public interface MicroKernel {
 
     /**
      * {@link #storeTile} for {@code alpha = 1} and {@code beta} 0 or 1, the common cases (a product, or a product
-     * added to C: later reduction blocks, gradients): the tile copied or added, with no multiplications.
+     * added to C: later reduction blocks, gradients): the tile copied or added, with no multiplications. A loop of
+     * its own, not flags tested inside {@code storeTile}'s loop: that merged form measured 3–10% slower on a
+     * 768×128×512 GEMM (C2 does not lift all three tests out of the loop).
      */
     private static void copyTile(float[] tile, int nr, boolean add, MemorySegment c, long cByteOffset, int ldc,
                                  int mValid, int nValid) {
