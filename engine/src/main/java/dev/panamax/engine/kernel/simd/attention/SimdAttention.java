@@ -27,8 +27,13 @@ public final class SimdAttention {
 
     /** Query rows per block: the unit of work split over threads, and the rows sharing one K/V block. */
     public static final int BLOCK_Q = 64;
-    /** Keys per block of the online softmax (a multiple of every vector shape's tile width). */
-    public static final int BLOCK_K = 64;
+    /**
+     * Keys per block of the online softmax (a multiple of every vector shape's tile width). 128 rather than 64
+     * halves the per-block work of the softmax (row max, lane sums, rescaling the output tile) and doubles the
+     * length of P·V's loops: the causal forward at T = 1024 ran 5% faster on one AVX2 core (256: 1–2% more);
+     * the backward did not change.
+     */
+    public static final int BLOCK_K = 128;
 
     /** Below this many multiply-adds a call runs on the calling thread: waking workers would cost more. */
     private static final long PARALLEL_THRESHOLD = 1L << 16;
