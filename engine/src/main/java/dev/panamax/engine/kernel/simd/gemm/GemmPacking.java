@@ -82,6 +82,11 @@ final class GemmPacking {
      * tile past {@code mc} keep whatever the buffer held; the micro-kernel discards their results.
      */
     static void copyRows(MemorySegment a, long aOff, int lda, int i0, int mc, int p0, int kc, float[] dst) {
+        if (lda == kc) {
+            // The rows are one contiguous run: one copy, not mc (each MemorySegment.copy costs its checks).
+            MemorySegment.copy(a, F, (aOff + (long) i0 * lda) * Float.BYTES, dst, 0, mc * kc);
+            return;
+        }
         for (int r = 0; r < mc; r++) {
             MemorySegment.copy(a, F, (aOff + (long) (i0 + r) * lda + p0) * Float.BYTES, dst, r * kc, kc);
         }
