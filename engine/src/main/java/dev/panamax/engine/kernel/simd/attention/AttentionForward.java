@@ -67,7 +67,7 @@ final class AttentionForward {
         }
     }
 
-    /** Runs the query blocks that fall to {@code part} of {@code parts}, splitting by cost, statically. */
+    /** Runs the query blocks that fall to {@code part} of {@code parts}, the parts being of equal cost. */
     static void run(Problem pb, int part, int parts) {
         int qBlocks = pb.queryBlocks();
         long headCost = 0;
