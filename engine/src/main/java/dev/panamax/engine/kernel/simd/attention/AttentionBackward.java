@@ -172,7 +172,7 @@ final class AttentionBackward {
                 int n = vis[r];
                 int written = 0;
                 if (n > 0) {
-                    RowKernels.exp2Row(p, base, n, s.lse2[i0 + g + r]);
+                    RowKernels.exp2Row(p, base, n, s.lse2[i0 + g + r], s.rowLanes);
                     RowKernels.gradScores(p, ds, base, n, s.delta[i0 + g + r], pb.scale());
                     written = roundUp(n, TileKernels.V);
                 }

@@ -67,7 +67,7 @@ final class AttentionDecode {
         }
         scores(s.decodeQuery, k, kvBase, tk, d, s.decodeScores, s.decodeLanes);
         float max = RowKernels.max(s.decodeScores, 0, tk);
-        float total = RowKernels.exp2Row(s.decodeScores, 0, tk, max);
+        float total = RowKernels.exp2Row(s.decodeScores, 0, tk, max, s.rowLanes);
         weightedValues(s.decodeScores, v, kvBase, tk, d, s.decodeOut);
         RowKernels.storeRow(s.decodeOut, 0, d, total, true, out, (long) h * d);
     }

@@ -297,7 +297,7 @@ final class AttentionForward {
             float mOld = s.rowMax[g + r];
             float mNew = Math.max(mOld, RowKernels.max(tile, base, n));
             float alpha = mOld == Float.NEGATIVE_INFINITY ? 0f : Exp2.exp2(mOld - mNew);
-            float sum = RowKernels.exp2Row(tile, base, n, mNew);
+            float sum = RowKernels.exp2Row(tile, base, n, mNew, s.rowLanes);
             int written = roundUp(n, TileKernels.V);
             if (written < kLen) {
                 Arrays.fill(tile, base + written, base + kLen, 0f);

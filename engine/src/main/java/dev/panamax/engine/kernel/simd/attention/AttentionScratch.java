@@ -17,6 +17,7 @@ final class AttentionScratch {
     float[] panel = new float[0];        // NR rows of K on their way into keysT
     float[] row = new float[0];          // one row on its way into column panels
     final int[] visible = new int[TileKernels.MR];
+    final float[] rowLanes = new float[TileKernels.V];   // a row sum's lanes, added in order (RowKernels.exp2Row)
     // single-query decode (AttentionDecode)
     float[] decodeQuery = new float[0];   // q·scale·log2(e)
     float[] decodeScores = new float[0];  // scores, then probabilities, of the cached keys

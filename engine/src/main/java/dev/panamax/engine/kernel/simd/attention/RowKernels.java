@@ -45,9 +45,10 @@ final class RowKernels {
 
     /**
      * Replaces {@code t[base .. base+n)} by {@code 2^(t − shift)} and the rest of the vector that holds element
-     * n−1 by zeros; returns the sum of the new values. The caller's row has room up to a whole vector.
+     * n−1 by zeros; returns the sum of the new values, its lanes added in order through {@code lanes} (V floats of
+     * scratch). The caller's row has room up to a whole vector.
      */
-    static float exp2Row(float[] t, int base, int n, float shift) {
+    static float exp2Row(float[] t, int base, int n, float shift, float[] lanes) {
         FloatVector m = FloatVector.broadcast(S, shift);
         FloatVector sum = FloatVector.zero(S);
         // One call site of exp2 only: a second one (for the tail) exceeds C2's inlining budget, and the
@@ -61,7 +62,15 @@ final class RowKernels {
             e.intoArray(t, base + j);
             sum = sum.add(e);
         }
-        return sumLanes(sum);
+        // The lanes go through an array, not to a helper taking the vector: in a training step C2 did not always
+        // inline such a call, and a vector passed to a call that is not inlined is boxed (a heap object per row
+        // and key block).
+        sum.intoArray(lanes, 0);
+        float total = 0f;
+        for (int lane = 0; lane < V; lane++) {
+            total += lanes[lane];
+        }
+        return total;
     }
 
     /** {@code ds[i] = scale·p[i]·(ds[i] − delta)} for i in {@code [base, base+n)}, rounded up to whole vectors. */
@@ -94,14 +103,5 @@ final class RowKernels {
             x = divide ? x.div(f) : x.mul(f);
             x.intoMemorySegment(dst, at + (long) j * Float.BYTES, ORDER, valid);
         }
-    }
-
-    /** The lanes of {@code v} added in lane order. */
-    static float sumLanes(FloatVector v) {
-        float sum = 0f;
-        for (int lane = 0; lane < V; lane++) {
-            sum += v.lane(lane);
-        }
-        return sum;
     }
 }

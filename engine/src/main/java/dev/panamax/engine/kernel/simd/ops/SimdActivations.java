@@ -1,6 +1,7 @@
 package dev.panamax.engine.kernel.simd.ops;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
@@ -18,6 +19,7 @@ public final class SimdActivations {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int V = S.length();
     private static final ByteOrder ORDER = ByteOrder.nativeOrder();
+    private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
     private static final float SQRT_2_OVER_PI = (float) Math.sqrt(2.0 / Math.PI);
     private static final float GELU_CUBIC = 0.044715f;
 
@@ -182,20 +184,33 @@ public final class SimdActivations {
     }
 
     // ----------------------------------------------------------------- ReLU
+    // Whole vectors unmasked, with the Vector API calls in the loop itself, and the tail one float at a time: with
+    // a masked load through a helper on every iteration, relu was left boxed in KernelCompilationTest once more
+    // kernels were compiled around it.
 
     public static void relu(MemorySegment x, MemorySegment out, long from, long to) {
-        for (long i = from; i < to; i += V) {
-            VectorMask<Float> m = mask(i, to);
-            load(x, i, m).max(0f).intoMemorySegment(out, i * Float.BYTES, ORDER, m);
+        long i = from;
+        for (long full = from + S.loopBound(to - from); i < full; i += V) {
+            long at = i * Float.BYTES;
+            FloatVector.fromMemorySegment(S, x, at, ORDER).max(0f).intoMemorySegment(out, at, ORDER);
+        }
+        for (; i < to; i++) {
+            out.setAtIndex(F, i, Math.max(x.getAtIndex(F, i), 0f));
         }
     }
 
     public static void reluBackward(MemorySegment x, MemorySegment dOut, MemorySegment dX, long from, long to) {
-        for (long i = from; i < to; i += V) {
-            VectorMask<Float> m = mask(i, to);
-            VectorMask<Float> positive = load(x, i, m).compare(VectorOperators.GT, 0f);
-            FloatVector g = load(dOut, i, m).blend(0f, positive.not());
-            load(dX, i, m).add(g).intoMemorySegment(dX, i * Float.BYTES, ORDER, m);
+        long i = from;
+        for (long full = from + S.loopBound(to - from); i < full; i += V) {
+            long at = i * Float.BYTES;
+            VectorMask<Float> positive = FloatVector.fromMemorySegment(S, x, at, ORDER)
+                    .compare(VectorOperators.GT, 0f);
+            FloatVector g = FloatVector.fromMemorySegment(S, dOut, at, ORDER).blend(0f, positive.not());
+            FloatVector.fromMemorySegment(S, dX, at, ORDER).add(g).intoMemorySegment(dX, at, ORDER);
+        }
+        for (; i < to; i++) {
+            float g = x.getAtIndex(F, i) > 0f ? dOut.getAtIndex(F, i) : 0f;
+            dX.setAtIndex(F, i, dX.getAtIndex(F, i) + g);
         }
     }
 }
