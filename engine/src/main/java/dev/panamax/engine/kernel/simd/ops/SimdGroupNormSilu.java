@@ -168,14 +168,8 @@ public final class SimdGroupNormSilu {
             lanes[lane] += go;
             lanes[V + lane] = Math.fma(go, (x.getAtIndex(F, base + i) - mu) * s, lanes[V + lane]);
         }
-        float goTotal = 0f;
-        float goNormTotal = 0f;
-        for (int lane = 0; lane < V; lane++) {
-            goTotal += lanes[lane];
-            goNormTotal += lanes[V + lane];
-        }
-        sums[0] = goTotal;
-        sums[1] = goNormTotal;
+        sums[0] = SimdRows.sumInOrder(lanes, 0);
+        sums[1] = SimdRows.sumInOrder(lanes, V);
     }
 
     /** dX[base + i] += x[base + i]·a + (dY[row + i]·b + k). */

@@ -86,6 +86,15 @@ final class SimdRows {
         return sum;
     }
 
+    /** {@link #sumInOrder(float[])} of the V lanes stored at {@code lanes[from]}. */
+    static float sumInOrder(float[] lanes, int from) {
+        float sum = 0f;
+        for (int lane = from; lane < from + V; lane++) {
+            sum += lanes[lane];
+        }
+        return sum;
+    }
+
     /** Σ x[row + c] for c in [0, cols). */
     static float sum(MemorySegment x, long row, int cols) {
         FloatVector acc = FloatVector.zero(S);
