@@ -57,14 +57,6 @@ final class SimdRows {
         return holder[0];
     }
 
-    static void store(FloatVector v, MemorySegment m, long i) {
-        v.intoMemorySegment(m, i * Float.BYTES, ORDER);
-    }
-
-    static void store(FloatVector v, MemorySegment m, long i, VectorMask<Float> mask) {
-        v.intoMemorySegment(m, i * Float.BYTES, ORDER, mask);
-    }
-
     /** Adds the lanes left to right. */
     static float sumLanes(FloatVector v) {
         float sum = 0f;
