@@ -43,7 +43,7 @@ def k_loop(mr, nv, rows=False, indent="        "):
 
 
 def store_accumulators(mr, nv):
-    return [f"        c{r}{v}.intoArray(tile, {r} * NR" + (f" + {v} * V" if v else "") + ");"
+    return [f"        c{r}{v}.intoArray(tile, tileIndex + {r} * NR" + (f" + {v} * V" if v else "") + ");"
             for r in range(mr) for v in range(nv)]
 
 
@@ -71,16 +71,21 @@ def generate(mr, nv, doc):
           "    public void multiply(int kc, float[] packedA, int aIndex, float[] packedB, int bIndex,",
           "                         float alpha, float beta, MemorySegment c, long cByteOffset, int ldc,",
           "                         int mValid, int nValid, float[] tile) {",
-          "        accumulate(kc, packedA, aIndex, packedB, bIndex, tile);",
+          "        accumulate(kc, packedA, aIndex, packedB, bIndex, tile, 0);",
           "        MicroKernel.storeTile(tile, MR, NR, alpha, beta, c, cByteOffset, ldc, mValid, nValid);",
           "    }", "",
+          "    @Override",
+          "    public void multiplyInto(int kc, float[] packedA, int aIndex, float[] packedB, int bIndex, float[] out,",
+          "                             int outIndex) {",
+          "        accumulate(kc, packedA, aIndex, packedB, bIndex, out, outIndex);",
+          "    }", "",
           "    /**",
-          "     * The register-resident part: {@code tile = Apanel · Bpanel}, row-major with stride NR. Storing C from",
-          "     * here directly (alpha, beta, masks) would push this method past C2's inlining budget: it was tried,",
-          "     * and KernelCompilationTest caught the boxing.",
+          "     * The register-resident part: {@code tile = Apanel · Bpanel}, row-major with stride NR from",
+          "     * {@code tileIndex}. Storing C from here directly (alpha, beta, masks) would push this method past C2's",
+          "     * inlining budget: it was tried, and KernelCompilationTest caught the boxing.",
           "     */",
           "    private static void accumulate(int kc, float[] packedA, int aIndex, float[] packedB, int bIndex,",
-          "                                   float[] tile) {"]
+          "                                   float[] tile, int tileIndex) {"]
     L += k_loop(mr, nv)
     L += store_accumulators(mr, nv)
     L += ["    }", "",
@@ -88,12 +93,12 @@ def generate(mr, nv, doc):
           "    public void multiplyRows(int kc, float[] rowsA, int aIndex, int rowStride, float[] packedB, int bIndex,",
           "                             float alpha, float beta, MemorySegment c, long cByteOffset, int ldc,",
           "                             int mValid, int nValid, float[] tile) {",
-          "        accumulateRows(kc, rowsA, aIndex, rowStride, packedB, bIndex, tile);",
+          "        accumulateRows(kc, rowsA, aIndex, rowStride, packedB, bIndex, tile, 0);",
           "        MicroKernel.storeTile(tile, MR, NR, alpha, beta, c, cByteOffset, ldc, mValid, nValid);",
           "    }", "",
           "    /** {@link #accumulate} for A rows stored one after another, {@code rowStride} floats apart. */",
           "    private static void accumulateRows(int kc, float[] rowsA, int aIndex, int rowStride, float[] packedB,",
-          "                                       int bIndex, float[] tile) {"]
+          "                                       int bIndex, float[] tile, int tileIndex) {"]
     L += k_loop(mr, nv, rows=True)
     L += store_accumulators(mr, nv)
     L += ["    }", "}", ""]

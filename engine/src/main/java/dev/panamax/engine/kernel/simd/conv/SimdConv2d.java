@@ -83,8 +83,15 @@ public final class SimdConv2d {
 
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
+    /**
+     * Whether 3×3, stride-1, padding-1 layers take {@link WinogradConv3x3} for the forward pass and the input
+     * gradient ({@code -Dpanamax.conv.winograd=false} keeps them on the implicit GEMM, for comparisons).
+     */
+    private static final boolean WINOGRAD = !"false".equals(System.getProperty("panamax.conv.winograd"));
+
     private final GemmBlocking blocking;
     private final MicroKernel kernel;
+    private final WinogradConv3x3 winograd;
     /** The per-image products of the 1×1 and few-column weight gradients. */
     private final SimdGemm gemm;
     private final int mr;
@@ -93,6 +100,7 @@ public final class SimdConv2d {
     public SimdConv2d(GemmBlocking blocking) {
         this.blocking = blocking;
         this.gemm = new SimdGemm(blocking);
+        this.winograd = new WinogradConv3x3(blocking);
         this.kernel = blocking.kernel();
         this.mr = kernel.mr();
         this.nr = kernel.nr();
@@ -107,6 +115,10 @@ public final class SimdConv2d {
     /** {@code y = conv2d(x, w) + bias} ({@code bias} may be null). */
     public void forward(ConvShape s, MemorySegment x, MemorySegment w, MemorySegment bias, MemorySegment y,
                         WorkerPool pool) {
+        if (WINOGRAD && WinogradConv3x3.forwardApplies(s)) {
+            winograd.forward(s, x, w, bias, y, pool);
+            return;
+        }
         Scratch mine = SCRATCH.get();
         int k = s.k();
         mine.tables(k);
@@ -128,6 +140,10 @@ public final class SimdConv2d {
      * they are then added into dx.
      */
     public void backwardInput(ConvShape s, MemorySegment dy, MemorySegment w, MemorySegment dx, WorkerPool pool) {
+        if (WINOGRAD && WinogradConv3x3.backwardInputApplies(s)) {
+            winograd.backwardInput(s, dy, w, dx, pool);
+            return;
+        }
         Scratch mine = SCRATCH.get();
         int st = s.stride();
         int taps = s.kh() * s.kw();
@@ -786,7 +802,7 @@ public final class SimdConv2d {
 
     /** Per-thread buffers: allocated on first use, grown when a larger problem arrives, then reused. */
     /** A float array that grows once, with a segment over it that the GEMM and the micro-kernel can use. */
-    private static final class HeapFloats {
+    static final class HeapFloats {
         private float[] array = new float[0];
         private MemorySegment segment = MemorySegment.ofArray(array);
 

@@ -35,6 +35,13 @@ public interface MicroKernel {
                   int mValid, int nValid, float[] tile);
 
     /**
+     * The whole {@code MR × NR} product of the two panels written (not added) into {@code out}, row-major with
+     * stride NR from {@code outIndex}: for callers that keep their products in that layout
+     * ({@code WinogradConv3x3}), which then skip the tile's second copy into a {@code MemorySegment}.
+     */
+    void multiplyInto(int kc, float[] packedA, int aIndex, float[] packedB, int bIndex, float[] out, int outIndex);
+
+    /**
      * {@link #multiply} with A's {@code MR} rows as they are in a row-major A, one after another: element (r, p)
      * at {@code aIndex + r·rowStride + p}. Copying A's rows (a bulk copy per row) costs a fraction of packing them
      * into the interleaved layout, which pays when each A block meets few B panels (small N). Rows at and past

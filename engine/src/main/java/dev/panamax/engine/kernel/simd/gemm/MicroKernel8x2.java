@@ -33,17 +33,23 @@ public final class MicroKernel8x2 implements MicroKernel {
     public void multiply(int kc, float[] packedA, int aIndex, float[] packedB, int bIndex,
                          float alpha, float beta, MemorySegment c, long cByteOffset, int ldc,
                          int mValid, int nValid, float[] tile) {
-        accumulate(kc, packedA, aIndex, packedB, bIndex, tile);
+        accumulate(kc, packedA, aIndex, packedB, bIndex, tile, 0);
         MicroKernel.storeTile(tile, MR, NR, alpha, beta, c, cByteOffset, ldc, mValid, nValid);
     }
 
+    @Override
+    public void multiplyInto(int kc, float[] packedA, int aIndex, float[] packedB, int bIndex, float[] out,
+                             int outIndex) {
+        accumulate(kc, packedA, aIndex, packedB, bIndex, out, outIndex);
+    }
+
     /**
-     * The register-resident part: {@code tile = Apanel · Bpanel}, row-major with stride NR. Storing C from
-     * here directly (alpha, beta, masks) would push this method past C2's inlining budget: it was tried,
-     * and KernelCompilationTest caught the boxing.
+     * The register-resident part: {@code tile = Apanel · Bpanel}, row-major with stride NR from
+     * {@code tileIndex}. Storing C from here directly (alpha, beta, masks) would push this method past C2's
+     * inlining budget: it was tried, and KernelCompilationTest caught the boxing.
      */
     private static void accumulate(int kc, float[] packedA, int aIndex, float[] packedB, int bIndex,
-                                   float[] tile) {
+                                   float[] tile, int tileIndex) {
         FloatVector c00 = FloatVector.zero(S);
         FloatVector c01 = FloatVector.zero(S);
         FloatVector c10 = FloatVector.zero(S);
@@ -93,35 +99,35 @@ public final class MicroKernel8x2 implements MicroKernel {
             ai += MR;
             bi += NR;
         }
-        c00.intoArray(tile, 0 * NR);
-        c01.intoArray(tile, 0 * NR + 1 * V);
-        c10.intoArray(tile, 1 * NR);
-        c11.intoArray(tile, 1 * NR + 1 * V);
-        c20.intoArray(tile, 2 * NR);
-        c21.intoArray(tile, 2 * NR + 1 * V);
-        c30.intoArray(tile, 3 * NR);
-        c31.intoArray(tile, 3 * NR + 1 * V);
-        c40.intoArray(tile, 4 * NR);
-        c41.intoArray(tile, 4 * NR + 1 * V);
-        c50.intoArray(tile, 5 * NR);
-        c51.intoArray(tile, 5 * NR + 1 * V);
-        c60.intoArray(tile, 6 * NR);
-        c61.intoArray(tile, 6 * NR + 1 * V);
-        c70.intoArray(tile, 7 * NR);
-        c71.intoArray(tile, 7 * NR + 1 * V);
+        c00.intoArray(tile, tileIndex + 0 * NR);
+        c01.intoArray(tile, tileIndex + 0 * NR + 1 * V);
+        c10.intoArray(tile, tileIndex + 1 * NR);
+        c11.intoArray(tile, tileIndex + 1 * NR + 1 * V);
+        c20.intoArray(tile, tileIndex + 2 * NR);
+        c21.intoArray(tile, tileIndex + 2 * NR + 1 * V);
+        c30.intoArray(tile, tileIndex + 3 * NR);
+        c31.intoArray(tile, tileIndex + 3 * NR + 1 * V);
+        c40.intoArray(tile, tileIndex + 4 * NR);
+        c41.intoArray(tile, tileIndex + 4 * NR + 1 * V);
+        c50.intoArray(tile, tileIndex + 5 * NR);
+        c51.intoArray(tile, tileIndex + 5 * NR + 1 * V);
+        c60.intoArray(tile, tileIndex + 6 * NR);
+        c61.intoArray(tile, tileIndex + 6 * NR + 1 * V);
+        c70.intoArray(tile, tileIndex + 7 * NR);
+        c71.intoArray(tile, tileIndex + 7 * NR + 1 * V);
     }
 
     @Override
     public void multiplyRows(int kc, float[] rowsA, int aIndex, int rowStride, float[] packedB, int bIndex,
                              float alpha, float beta, MemorySegment c, long cByteOffset, int ldc,
                              int mValid, int nValid, float[] tile) {
-        accumulateRows(kc, rowsA, aIndex, rowStride, packedB, bIndex, tile);
+        accumulateRows(kc, rowsA, aIndex, rowStride, packedB, bIndex, tile, 0);
         MicroKernel.storeTile(tile, MR, NR, alpha, beta, c, cByteOffset, ldc, mValid, nValid);
     }
 
     /** {@link #accumulate} for A rows stored one after another, {@code rowStride} floats apart. */
     private static void accumulateRows(int kc, float[] rowsA, int aIndex, int rowStride, float[] packedB,
-                                       int bIndex, float[] tile) {
+                                       int bIndex, float[] tile, int tileIndex) {
         FloatVector c00 = FloatVector.zero(S);
         FloatVector c01 = FloatVector.zero(S);
         FloatVector c10 = FloatVector.zero(S);
@@ -177,21 +183,21 @@ public final class MicroKernel8x2 implements MicroKernel {
             c71 = a.fma(b1, c71);
             bi += NR;
         }
-        c00.intoArray(tile, 0 * NR);
-        c01.intoArray(tile, 0 * NR + 1 * V);
-        c10.intoArray(tile, 1 * NR);
-        c11.intoArray(tile, 1 * NR + 1 * V);
-        c20.intoArray(tile, 2 * NR);
-        c21.intoArray(tile, 2 * NR + 1 * V);
-        c30.intoArray(tile, 3 * NR);
-        c31.intoArray(tile, 3 * NR + 1 * V);
-        c40.intoArray(tile, 4 * NR);
-        c41.intoArray(tile, 4 * NR + 1 * V);
-        c50.intoArray(tile, 5 * NR);
-        c51.intoArray(tile, 5 * NR + 1 * V);
-        c60.intoArray(tile, 6 * NR);
-        c61.intoArray(tile, 6 * NR + 1 * V);
-        c70.intoArray(tile, 7 * NR);
-        c71.intoArray(tile, 7 * NR + 1 * V);
+        c00.intoArray(tile, tileIndex + 0 * NR);
+        c01.intoArray(tile, tileIndex + 0 * NR + 1 * V);
+        c10.intoArray(tile, tileIndex + 1 * NR);
+        c11.intoArray(tile, tileIndex + 1 * NR + 1 * V);
+        c20.intoArray(tile, tileIndex + 2 * NR);
+        c21.intoArray(tile, tileIndex + 2 * NR + 1 * V);
+        c30.intoArray(tile, tileIndex + 3 * NR);
+        c31.intoArray(tile, tileIndex + 3 * NR + 1 * V);
+        c40.intoArray(tile, tileIndex + 4 * NR);
+        c41.intoArray(tile, tileIndex + 4 * NR + 1 * V);
+        c50.intoArray(tile, tileIndex + 5 * NR);
+        c51.intoArray(tile, tileIndex + 5 * NR + 1 * V);
+        c60.intoArray(tile, tileIndex + 6 * NR);
+        c61.intoArray(tile, tileIndex + 6 * NR + 1 * V);
+        c70.intoArray(tile, tileIndex + 7 * NR);
+        c71.intoArray(tile, tileIndex + 7 * NR + 1 * V);
     }
 }
