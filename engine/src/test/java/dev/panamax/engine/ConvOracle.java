@@ -14,6 +14,13 @@ import static org.junit.jupiter.api.Assertions.fail;
  * margin), and each backend must lie within the bound; two backends then differ by at most twice the bound. The
  * term counts are the reduction lengths: {@code c·kh·kw + 1} forward, {@code o·kh·kw + 1} for the input gradient,
  * {@code n·oh·ow + 1} for the weight and bias gradients. Nothing here is tuned to make a test pass.
+ *
+ * <p>The SIMD backend computes 3×3, stride-1, padding-1 layers by Winograd's F(2×2, 3×3) ({@code
+ * WinogradConv3x3}): the same sum in another order, through transforms. The same theorem bounds any evaluation of
+ * a sum of products by {@code γ(d)} times that evaluation on absolute values, with d the most roundings on a path
+ * from an input to the result (multiplications by ½ and ±1 are exact): 2 in the input transform, 4 in the filter
+ * transform, one per input channel k in the product sums (each FMA rounds once), 4 in the output transform and 1
+ * for the bias or the accumulated gradient, so {@code d = k + 11}; {@link #winograd} computes that magnitude.
  */
 final class ConvOracle {
 
@@ -128,6 +135,110 @@ final class ConvOracle {
             }
         }
         return new Exact(value, mag, o * kh * kw + 1);
+    }
+
+    /** |Aᵀ| (rows 0 and 1) and |G|, |Bᵀ| of F(2×2, 3×3), for {@link #winograd}. */
+    private static final double[][] ABS_AT = {{1, 1, 1, 0}, {0, 1, 1, 1}};
+    private static final double[][] ABS_G = {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, 0.5, 0.5}, {0, 0, 1}};
+    private static final double[][] ABS_BT = {{1, 0, 1, 0}, {0, 1, 1, 0}, {0, 1, 1, 0}, {0, 1, 0, 1}};
+
+    /** The forward pass's exact values with the Winograd bound (a 3×3, stride-1, padding-1 shape). */
+    Exact winogradForward(Exact direct, float[] x, float[] wt, float[] bias) {
+        double[] added = new double[direct.value().length];
+        for (int i = 0; i < added.length; i++) {
+            added[i] = bias == null ? 0 : Math.abs(bias[i / (oh * ow) % o]);
+        }
+        return new Exact(direct.value(), winograd(x, c, wt, o, false, added), c + 11);
+    }
+
+    /** The input gradient's exact values with the Winograd bound: dy convolved with w flipped and transposed. */
+    Exact winogradBackwardInput(Exact direct, float[] dy, float[] wt, float[] dx0) {
+        double[] added = new double[dx0.length];
+        for (int i = 0; i < added.length; i++) {
+            added[i] = Math.abs(dx0[i]);
+        }
+        return new Exact(direct.value(), winograd(dy, o, wt, c, true, added), o + 11);
+    }
+
+    /**
+     * Per output element, {@code added + Σ_k Σ_ξ |Aᵀ|·(Ū_k ⊙ V̄_k)·|A|}: Winograd's evaluation on absolute values,
+     * with {@code Ū = |G|·|g|·|G|ᵀ} and {@code V̄ = |Bᵀ|·|d|·|B|} for the 4×4 input patch d of the output's tile.
+     * g[m, r] is {@code wt[m, r]}, or {@code wt[r, m]} rotated by 180° when transposed.
+     */
+    private double[] winograd(float[] in, int k, float[] wt, int m, boolean transposed, double[] added) {
+        int tilesH = (h + 1) / 2;
+        int tilesW = (w + 1) / 2;
+        double[][][] filters = new double[m * k][][];
+        for (int im = 0; im < m; im++) {
+            for (int r = 0; r < k; r++) {
+                double[][] g = new double[3][3];
+                for (int a = 0; a < 3; a++) {
+                    for (int b = 0; b < 3; b++) {
+                        g[a][b] = Math.abs(transposed ? wt[((r * m + im) * 3 + 2 - a) * 3 + 2 - b]
+                                : wt[((im * k + r) * 3 + a) * 3 + b]);
+                    }
+                }
+                filters[im * k + r] = sandwich(ABS_G, g);
+            }
+        }
+        double[] mag = added.clone();
+        for (int in0 = 0; in0 < n; in0++) {
+            for (int ty = 0; ty < tilesH; ty++) {
+                for (int tx = 0; tx < tilesW; tx++) {
+                    for (int r = 0; r < k; r++) {
+                        double[][] d = new double[4][4];
+                        for (int a = 0; a < 4; a++) {
+                            for (int b = 0; b < 4; b++) {
+                                int iy = 2 * ty - 1 + a;
+                                int ix = 2 * tx - 1 + b;
+                                if (iy >= 0 && iy < h && ix >= 0 && ix < w) {
+                                    d[a][b] = Math.abs(in[((in0 * k + r) * h + iy) * w + ix]);
+                                }
+                            }
+                        }
+                        double[][] v = sandwich(ABS_BT, d);
+                        for (int im = 0; im < m; im++) {
+                            double[][] u = filters[im * k + r];
+                            for (int i = 0; i < 2 && 2 * ty + i < h; i++) {
+                                for (int j = 0; j < 2 && 2 * tx + j < w; j++) {
+                                    double sum = 0;
+                                    for (int p = 0; p < 4; p++) {
+                                        for (int q = 0; q < 4; q++) {
+                                            sum += ABS_AT[i][p] * ABS_AT[j][q] * u[p][q] * v[p][q];
+                                        }
+                                    }
+                                    mag[((in0 * m + im) * h + 2 * ty + i) * w + 2 * tx + j] += sum;
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return mag;
+    }
+
+    /** {@code L·X·Lᵀ}. */
+    private static double[][] sandwich(double[][] l, double[][] x) {
+        int rows = l.length;
+        int inner = x.length;
+        double[][] lx = new double[rows][inner];
+        for (int i = 0; i < rows; i++) {
+            for (int j = 0; j < inner; j++) {
+                for (int a = 0; a < inner; a++) {
+                    lx[i][j] += l[i][a] * x[a][j];
+                }
+            }
+        }
+        double[][] out = new double[rows][rows];
+        for (int i = 0; i < rows; i++) {
+            for (int j = 0; j < rows; j++) {
+                for (int b = 0; b < inner; b++) {
+                    out[i][j] += lx[i][b] * l[j][b];
+                }
+            }
+        }
+        return out;
     }
 
     /** {dw0 + ∂/∂w, db0 + ∂/∂bias} of Σ y·dy. */

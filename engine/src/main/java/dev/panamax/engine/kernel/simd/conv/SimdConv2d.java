@@ -112,10 +112,20 @@ public final class SimdConv2d {
 
     // ================================================================ forward and input gradient
 
+    /** Whether {@link #forward} takes {@link WinogradConv3x3} for this shape (its error bound differs). */
+    public static boolean forwardUsesWinograd(ConvShape s) {
+        return WINOGRAD && WinogradConv3x3.forwardApplies(s);
+    }
+
+    /** Whether {@link #backwardInput} takes {@link WinogradConv3x3} for this shape. */
+    public static boolean backwardInputUsesWinograd(ConvShape s) {
+        return WINOGRAD && WinogradConv3x3.backwardInputApplies(s);
+    }
+
     /** {@code y = conv2d(x, w) + bias} ({@code bias} may be null). */
     public void forward(ConvShape s, MemorySegment x, MemorySegment w, MemorySegment bias, MemorySegment y,
                         WorkerPool pool) {
-        if (WINOGRAD && WinogradConv3x3.forwardApplies(s)) {
+        if (forwardUsesWinograd(s)) {
             winograd.forward(s, x, w, bias, y, pool);
             return;
         }
@@ -140,7 +150,7 @@ public final class SimdConv2d {
      * they are then added into dx.
      */
     public void backwardInput(ConvShape s, MemorySegment dy, MemorySegment w, MemorySegment dx, WorkerPool pool) {
-        if (WINOGRAD && WinogradConv3x3.backwardInputApplies(s)) {
+        if (backwardInputUsesWinograd(s)) {
             winograd.backwardInput(s, dy, w, dx, pool);
             return;
         }
