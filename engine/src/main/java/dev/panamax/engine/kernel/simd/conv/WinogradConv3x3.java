@@ -9,6 +9,7 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -239,7 +240,7 @@ public final class WinogradConv3x3 {
         MemorySegment products = mine.products.segment(POSITIONS * mPad * nr);
         float[] productArray = mine.products.array();
         float[] tile = mine.tile(mr * nr);
-        float[] row = mine.row(6 * V);
+        float[] row = mine.row(4 * V);
         long inImage = (long) k * geo.h() * geo.w();
         long outImage = (long) geo.m() * geo.h() * geo.w();
         int perImage = geo.chunksPerImage();
@@ -408,8 +409,7 @@ public final class WinogradConv3x3 {
 
     /**
      * {@code Y = Aᵀ·M·A} for V tiles of one output channel, {@code Aᵀ = [1 1 1 0; 0 1 −1 −1]}: M_ξ of the tiles at
-     * {@code products[ξ·tapStride + at]}; writes y00, y01, y10, y11 of each tile as four vectors to {@code row}
-     * (its first 4V floats).
+     * {@code products[ξ·tapStride + at]}; writes y00, y01, y10, y11 of each tile as four vectors to {@code row}.
      */
     private static void transformOutput(float[] products, int at, int tapStride, float[] row) {
         FloatVector m0 = FloatVector.fromArray(S, products, at);
@@ -445,9 +445,8 @@ public final class WinogradConv3x3 {
 
     /**
      * Adds (or writes, plus {@code shift}) the V tiles' pixels in {@code row} to their place in the output plane:
-     * each output row's left and right pixels interleaved by two two-vector shuffles. A row's last, partial
-     * group of columns goes through {@code row[4V, 6V)} and scalar code: a helper taking the vectors and a mask
-     * ran boxed (KernelCompilationTest).
+     * each output row's left and right pixels interleaved by two two-vector shuffles, the row's last columns
+     * under a mask (in this method: a helper taking the vectors and the mask ran boxed, KernelCompilationTest).
      */
     private static void storeTiles(float[] row, MemorySegment out, long plane, int h, int w, int ty, int tx0,
                                    float shift, boolean accumulate) {
@@ -458,21 +457,33 @@ public final class WinogradConv3x3 {
             FloatVector right = FloatVector.fromArray(S, row, (2 * dy + 1) * V).add(shift);
             FloatVector first = left.rearrange(ZIP_LOW, right);
             FloatVector second = left.rearrange(ZIP_HIGH, right);
+            long bytes = at * Float.BYTES;
             if (columns == 2 * V) {
-                long bytes = at * Float.BYTES;
                 if (accumulate) {
                     first = first.add(FloatVector.fromMemorySegment(S, out, bytes, ORDER));
                     second = second.add(FloatVector.fromMemorySegment(S, out, bytes + V * Float.BYTES, ORDER));
                 }
                 first.intoMemorySegment(out, bytes, ORDER);
                 second.intoMemorySegment(out, bytes + V * Float.BYTES, ORDER);
-            } else {
-                first.intoArray(row, 4 * V);
-                second.intoArray(row, 5 * V);
-                for (int x = 0; x < columns; x++) {
-                    float value = row[4 * V + x];
-                    out.setAtIndex(F, at + x, accumulate ? out.getAtIndex(F, at + x) + value : value);
+                continue;
+            }
+            // The row's last columns: a whole vector if there are V, then the rest under a mask.
+            int rest = columns;
+            if (columns >= V) {
+                if (accumulate) {
+                    first = first.add(FloatVector.fromMemorySegment(S, out, bytes, ORDER));
                 }
+                first.intoMemorySegment(out, bytes, ORDER);
+                first = second;
+                bytes += V * Float.BYTES;
+                rest -= V;
+            }
+            if (rest > 0) {
+                VectorMask<Float> valid = S.indexInRange(0, rest);
+                if (accumulate) {
+                    first = first.add(FloatVector.fromMemorySegment(S, out, bytes, ORDER, valid));
+                }
+                first.intoMemorySegment(out, bytes, ORDER, valid);
             }
         }
     }
