@@ -42,10 +42,11 @@ import jdk.incubator.vector.VectorSpecies;
  * {@link ChannelsLast}), and threads split the columns of dW. The bias gradient is a row sum of dY with vector
  * lanes and a fixed-order lane sum.
  *
- * <p>Three shapes take other routes, each measured faster on the diffusion U-Net: a 1×1 weight gradient is one
- * GEMM per image; a weight gradient whose columns fit one micro-panel (a first layer of one channel) is im2col +
- * GEMM per image; and images whose last panel would be mostly padding (7×7) run the batch's pixels as one sequence
- * of panels ({@link #batchedRange}).
+ * <p>Other routes, each measured faster on the diffusion U-Net: the forward pass and the input gradient of 3×3,
+ * stride-1, padding-1 layers with at least 8 channels to reduce over go to {@link WinogradConv3x3} (2.25× fewer
+ * multiply-adds); a 1×1 weight gradient is one GEMM per image; a weight gradient whose columns fit one micro-panel
+ * (a first layer of one channel) is im2col + GEMM per image; and images whose last panel would be mostly padding
+ * (7×7) run the batch's pixels as one sequence of panels ({@link #batchedRange}).
  *
  * <p>Measured on one AVX2 core (Zen, 16×64×32×32 and 16×128×16×16, 3×3): forward and input gradient 31–33
  * GFLOP/s, weight gradient 30–31, where the micro-kernel alone runs at 33–35; packing and copies are the rest
