@@ -35,14 +35,16 @@ import jdk.incubator.vector.VectorSpecies;
  * image are computed and discarded). A chunk is V tiles of one tile row; a unit of work is NR/V consecutive
  * chunks of the whole batch (one micro-panel, which may run across two images), so only the batch's last panel
  * is partly empty. Per unit: each chunk's image is copied into a zero-padded buffer with even and odd columns
- * apart (so that the four columns of a tile are loads at offsets 0 and 1 of two rows: no shuffles), the 16 transformed
- * panels are written, 16·⌈m/MR⌉ micro-kernel calls multiply them, and the output transform writes the tiles' pixels.
+ * apart (split by shuffles once per image), so that the four columns of V consecutive tiles are plain loads at
+ * offsets 0 and 1 of the even and the odd half of a row; the 16 transformed panels are written, 16·⌈m/MR⌉
+ * micro-kernel calls multiply them, and the output transform writes the tiles' pixels.
  *
  * <h2>Accuracy</h2>
  * The transforms use only additions and exact multiplications by ½, so the result is the same sum as the
  * direct convolution, evaluated in a different order with more terms: its rounding error is bounded by
- * {@code γ(k + 16)} times the same formula evaluated on absolute values (k input channels; 16 bounds the roundings
- * of the transforms and the final addition on any path), which {@code ConvOracle} checks. As everywhere in the
+ * {@code γ(k + 11)} times the same formula evaluated on absolute values (k channels reduced over; 2 roundings in the
+ * input transform, 4 in the filter transform, 4 in the output transform and 1 for the bias or the accumulated
+ * gradient, on any path), which {@code ConvOracle} checks. As everywhere in the
  * engine, each output element is computed by one thread in a fixed order, so the bits do not depend on the number
  * of threads.
  */
