@@ -76,4 +76,38 @@ class BlockedGemmTest {
         }
         return s;
     }
+
+    /**
+     * {@code multiplyInto} (Winograd's products, written in place) gives the tile {@code multiply} stores with
+     * alpha 1 and beta 0, bit for bit, at the given offset of a row-major array of stride NR, and nothing else.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("kernels")
+    void multiplyIntoWritesTheSameTileInPlace(MicroKernel kernel) {
+        SplittableRandom random = new SplittableRandom(kernel.mr() * 77L + kernel.nr());
+        int mr = kernel.mr();
+        int nr = kernel.nr();
+        for (int kc : new int[] {1, 7, 64}) {
+            float[] a = new float[3 + kc * mr];
+            float[] b = new float[5 + kc * nr];
+            for (int i = 0; i < a.length; i++) {
+                a[i] = (float) random.nextDouble(-1, 1);
+            }
+            for (int i = 0; i < b.length; i++) {
+                b[i] = (float) random.nextDouble(-1, 1);
+            }
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment c = arena.allocate((long) mr * nr * Float.BYTES, 64);
+                kernel.multiply(kc, a, 3, b, 5, 1f, 0f, c, 0, nr, mr, nr, new float[mr * nr]);
+                float[] out = new float[11 + mr * nr + 4];
+                java.util.Arrays.fill(out, -7f);
+                kernel.multiplyInto(kc, a, 3, b, 5, out, 11);
+                float[] tile = java.util.Arrays.copyOfRange(out, 11, 11 + mr * nr);
+                assertArrayEquals(c.toArray(ValueLayout.JAVA_FLOAT), tile, 0f, kernel + " kc=" + kc);
+                for (int i = 0; i < 11; i++) {
+                    assertTrue(out[i] == -7f && out[out.length - 1 - i % 4] == -7f, "wrote outside its tile");
+                }
+            }
+        }
+    }
 }
