@@ -216,7 +216,7 @@ public final class SimdConv2d {
         return (k + blocking.kc() - 1) / blocking.kc();
     }
 
-    private static int blockStart(int k, int blocks, int b) {
+    static int blockStart(int k, int blocks, int b) {
         return (int) ((long) k * b / blocks);
     }
 
@@ -794,15 +794,15 @@ public final class SimdConv2d {
     // ================================================================ helpers
 
     /** Start of part {@code part} when {@code total} units are split into {@code parts} near-equal ranges. */
-    private static int split(int total, int parts, int part) {
+    static int split(int total, int parts, int part) {
         return (int) ((long) total * part / parts);
     }
 
-    private static int ceilDiv(int a, int b) {
+    static int ceilDiv(int a, int b) {
         return (a + b - 1) / b;
     }
 
-    private static int roundUp(int a, int b) {
+    static int roundUp(int a, int b) {
         return ceilDiv(a, b) * b;
     }
 

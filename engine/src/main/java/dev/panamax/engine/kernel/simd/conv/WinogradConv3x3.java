@@ -1,5 +1,10 @@
 package dev.panamax.engine.kernel.simd.conv;
 
+import static dev.panamax.engine.kernel.simd.conv.SimdConv2d.blockStart;
+import static dev.panamax.engine.kernel.simd.conv.SimdConv2d.ceilDiv;
+import static dev.panamax.engine.kernel.simd.conv.SimdConv2d.roundUp;
+import static dev.panamax.engine.kernel.simd.conv.SimdConv2d.split;
+
 import dev.panamax.engine.kernel.ConvShape;
 import dev.panamax.engine.kernel.simd.gemm.GemmBlocking;
 import dev.panamax.engine.kernel.simd.gemm.MicroKernel;
@@ -496,21 +501,6 @@ public final class WinogradConv3x3 {
         return (k + blocking.kc() - 1) / blocking.kc();
     }
 
-    private static int blockStart(int k, int blocks, int b) {
-        return (int) ((long) k * b / blocks);
-    }
-
-    private static int split(int total, int parts, int part) {
-        return (int) ((long) total * part / parts);
-    }
-
-    private static int ceilDiv(int a, int b) {
-        return (a + b - 1) / b;
-    }
-
-    private static int roundUp(int a, int b) {
-        return ceilDiv(a, b) * b;
-    }
 
     /** Per-thread buffers, grown once. */
     private static final class Scratch {
