@@ -48,8 +48,9 @@ import jdk.incubator.vector.VectorSpecies;
  * (a first layer of one channel) is im2col + GEMM per image; and images whose last panel would be mostly padding
  * (7×7) run the batch's pixels as one sequence of panels ({@link #batchedRange}).
  *
- * <p>Measured on one AVX2 core (Zen, 16×64×32×32 and 16×128×16×16, 3×3): forward and input gradient 31–33
- * GFLOP/s, weight gradient 30–31, where the micro-kernel alone runs at 33–35; packing and copies are the rest
+ * <p>Measured on one AVX2 core (Zen, 16×64×32×32 and 16×128×16×16, 3×3), before the Winograd route: forward and
+ * input gradient 31–33 GFLOP/s (Winograd: 50–56 in the direct FLOP count), weight gradient 30–31, where the
+ * micro-kernel alone runs at 33–35; packing and copies are the rest
  * (about 10%). A stride-2 input gradient runs at ~19 GFLOP/s; stride-2 forward panels are gathered lane by lane
  * (~22 GFLOP/s).
  *
@@ -811,7 +812,6 @@ public final class SimdConv2d {
         return "SimdConv2d[" + blocking + "]";
     }
 
-    /** Per-thread buffers: allocated on first use, grown when a larger problem arrives, then reused. */
     /** A float array that grows once, with a segment over it that the GEMM and the micro-kernel can use. */
     static final class HeapFloats {
         private float[] array = new float[0];
@@ -832,6 +832,7 @@ public final class SimdConv2d {
         }
     }
 
+    /** Per-thread buffers: allocated on first use, grown when a larger problem arrives, then reused. */
     private static final class Scratch {
         int[] plane = new int[0];
         int[] dy = new int[0];
