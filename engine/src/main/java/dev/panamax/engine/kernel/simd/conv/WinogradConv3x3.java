@@ -137,7 +137,7 @@ public final class WinogradConv3x3 {
      */
     private float[] transformedWeights(int m, int k, MemorySegment w, boolean transposed) {
         int mPad = roundUp(m, mr);
-        int blocks = blocks(k);
+        int blocks = ceilDiv(k, blocking.kc());
         float[] u = SCRATCH.get().weights(POSITIONS * mPad * k);
         Arrays.fill(u, 0, POSITIONS * mPad * k, 0f);
         float[] g = new float[9];
@@ -241,7 +241,7 @@ public final class WinogradConv3x3 {
         int k = geo.k();
         int mPad = roundUp(geo.m(), mr);
         int halves = geo.halves();
-        int blocks = blocks(k);
+        int blocks = ceilDiv(k, blocking.kc());
         float[] image = mine.image(k * geo.channelSize());
         float[] packed = mine.transformed(POSITIONS * k * nr);
         MemorySegment products = mine.products.segment(POSITIONS * mPad * nr);
@@ -423,8 +423,8 @@ public final class WinogradConv3x3 {
         FloatVector m1 = FloatVector.fromArray(S, products, at + tapStride);
         FloatVector m2 = FloatVector.fromArray(S, products, at + 2 * tapStride);
         FloatVector m3 = FloatVector.fromArray(S, products, at + 3 * tapStride);
-        FloatVector top = m0.add(m1).add(m2);          // row 0 of Aᵀ·M, then its columns combined by A
-        FloatVector y00 = top;
+        // Each row of M combined across its columns by A (M·A), then the rows by Aᵀ: y00 + t0 + s0 etc. below.
+        FloatVector y00 = m0.add(m1).add(m2);
         FloatVector y01 = m1.sub(m2).sub(m3);
         m0 = FloatVector.fromArray(S, products, at + 4 * tapStride);
         m1 = FloatVector.fromArray(S, products, at + 5 * tapStride);
@@ -496,10 +496,6 @@ public final class WinogradConv3x3 {
     }
 
     // ================================================================ helpers
-
-    private int blocks(int k) {
-        return (k + blocking.kc() - 1) / blocking.kc();
-    }
 
 
     /** Per-thread buffers, grown once. */
