@@ -17,7 +17,9 @@ import jdk.incubator.vector.VectorSpecies;
  * every head by the SIMD GEMM ({@code gemmStridedBatched}), a causal softmax over it in place, then {@code P·V} by
  * GEMM; the backward pass from the stored probabilities with four GEMMs and one elementwise pass. The softmax is
  * vectorized and uses the same {@link Exp2} as the fused kernels, so the comparison measures fusion, not a slower
- * exp. Layout {@code (heads, T, d)} per tensor; scores {@code (heads, T, T)}.
+ * exp. The softmax and the elementwise pass run on the backend's worker pool, one head per part, like the GEMMs
+ * (until session 10 they ran on the calling thread, which slowed the two-thread baseline). Layout
+ * {@code (heads, T, d)} per tensor; scores {@code (heads, T, T)}.
  */
 final class UnfusedAttention {
 
@@ -38,9 +40,12 @@ final class UnfusedAttention {
         simd.gemmStridedBatched(Transpose.N, Transpose.T, t, t, d, (float) (scale * Exp2.LOG2E), q, 0, d, hd,
                 k, 0, d, hd, 0f, probs, 0, t, tt, heads);
         MemorySegment p = probs.segment();
-        for (long row = 0; row < (long) heads * t; row++) {
-            softmaxRow(p, row * t, (int) (row % t) + 1, t);
-        }
+        // One part per head (all cost the same), claimed by the pool's threads like the GEMMs' parts.
+        simd.workerPool().run(heads, head -> {
+            for (int i = 0; i < t; i++) {
+                softmaxRow(p, ((long) head * t + i) * t, i + 1, t);
+            }
+        });
         simd.gemmStridedBatched(Transpose.N, Transpose.N, t, d, t, 1f, probs, 0, t, tt, v, 0, d, hd, 0f, out, 0, d,
                 hd, heads);
     }
@@ -61,14 +66,11 @@ final class UnfusedAttention {
         MemorySegment ds = dScores.segment();
         MemorySegment o = out.segment();
         MemorySegment g = dOut.segment();
-        for (long row = 0; row < (long) heads * t; row++) {
-            float delta = 0f;
-            for (int c = 0; c < d; c++) {
-                delta += g.getAtIndex(F, row * d + c)
-                        * o.getAtIndex(F, row * d + c);
+        simd.workerPool().run(heads, head -> {
+            for (long row = (long) head * t; row < (long) (head + 1) * t; row++) {
+                softmaxGradRow(p, ds, row * t, t, dot(g, o, row * d, d));
             }
-            softmaxGradRow(p, ds, row * t, t, delta);
-        }
+        });
         simd.gemmStridedBatched(Transpose.N, Transpose.N, t, d, t, scale, dScores, 0, t, tt, k, 0, d, hd, 0f, dq, 0,
                 d, hd, heads);
         simd.gemmStridedBatched(Transpose.T, Transpose.N, t, d, t, scale, dScores, 0, t, tt, q, 0, d, hd, 0f, dk, 0,
@@ -111,6 +113,19 @@ final class UnfusedAttention {
             p.setAtIndex(F, rowStart + j,
                     j < n ? p.getAtIndex(F, rowStart + j) * inverse : 0f);
         }
+    }
+
+    /** {@code Σ a[i]·b[i]} over {@code n} floats from float {@code start}: the backward's {@code rowsum(dO∘O)}. */
+    private static float dot(MemorySegment a, MemorySegment b, long start, int n) {
+        long at = start * Float.BYTES;
+        FloatVector sum = FloatVector.zero(S);
+        for (int j = 0; j < n; j += V) {
+            VectorMask<Float> valid = S.indexInRange(j, n);
+            long x = at + (long) j * Float.BYTES;
+            sum = FloatVector.fromMemorySegment(S, a, x, ORDER, valid)
+                    .fma(FloatVector.fromMemorySegment(S, b, x, ORDER, valid), sum);
+        }
+        return sum.reduceLanes(VectorOperators.ADD);
     }
 
     /** {@code ds = p∘(ds − delta)} over a row. */
