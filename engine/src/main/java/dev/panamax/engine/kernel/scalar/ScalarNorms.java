@@ -1,5 +1,6 @@
 package dev.panamax.engine.kernel.scalar;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
@@ -228,7 +229,20 @@ public final class ScalarNorms {
                                              MemorySegment dX, MemorySegment dGamma, MemorySegment dBeta, int batch,
                                              int channels, int spatial, int groups) {
         int perGroup = channels / groups;
-        MemorySegment dY = MemorySegment.ofArray(new float[Math.toIntExact((long) batch * channels * spatial)]);
+        // Off-heap, like every segment in the engine: a heap segment here would make the JDK's shared segment
+        // access code bimorphic for the whole JVM, slowing every SIMD kernel after it (see SimdGemm).
+        try (Arena scratch = Arena.ofConfined()) {
+            MemorySegment dY = scratch.allocate((long) batch * channels * spatial * Float.BYTES, Float.BYTES);
+            groupNormSiluGradient(x, gamma, beta, mean, rstd, dOut, dY, batch, channels, spatial, groups, perGroup);
+            groupNormBackward(x, gamma, mean, rstd, dY, dX, dGamma, dBeta, batch, channels, spatial, groups);
+        }
+    }
+
+    /** {@code dY = dOut·SiLU'(y)} with y the GroupNorm output, rounded to float. */
+    private static void groupNormSiluGradient(MemorySegment x, MemorySegment gamma, MemorySegment beta,
+                                              MemorySegment mean, MemorySegment rstd, MemorySegment dOut,
+                                              MemorySegment dY, int batch, int channels, int spatial, int groups,
+                                              int perGroup) {
         for (int n = 0; n < batch; n++) {
             for (int g = 0; g < groups; g++) {
                 double m = mean.getAtIndex(F, (long) n * groups + g);
@@ -243,7 +257,6 @@ public final class ScalarNorms {
                 }
             }
         }
-        groupNormBackward(x, gamma, mean, rstd, dY, dX, dGamma, dBeta, batch, channels, spatial, groups);
     }
 
     /** The GroupNorm output at index i of channel c, in double. */

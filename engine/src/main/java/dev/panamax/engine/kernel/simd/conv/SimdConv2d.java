@@ -5,6 +5,7 @@ import dev.panamax.engine.kernel.simd.gemm.GemmBlocking;
 import dev.panamax.engine.kernel.simd.gemm.MicroKernel;
 import dev.panamax.engine.kernel.simd.gemm.SimdGemm;
 import dev.panamax.engine.parallel.WorkerPool;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -178,7 +179,7 @@ public final class SimdConv2d {
                     continue;
                 }
                 int phaseImage = s.c() * columns.pixels();
-                MemorySegment phase = mine.phase.segment(s.n() * phaseImage);
+                MemorySegment phase = mine.phase.segment((long) s.n() * phaseImage);
                 implicitGemm(columns, a, s.c(), blocks, null, false, dy, s.outputImage(), phase, phaseImage, s.n(),
                         pool);
                 int planes = s.n() * s.c();
@@ -380,8 +381,7 @@ public final class SimdConv2d {
         float[] buffer = mine.paddedImage(images * slot);
         boolean[] padded = mine.padded(images);
         int chunk = Math.max(1, OUTPUT_CHUNK_FLOATS / (mPad * nr));
-        MemorySegment block = mine.batchedOut.segment(mPad * chunk * nr);
-        float[] blockArray = mine.batchedOut.array();
+        MemorySegment block = mine.batchedOut.segment((long) mPad * chunk * nr);
         for (int u = from; u < to; ) {
             int group = u / panels;
             int firstPanel = u - group * panels;
@@ -429,7 +429,7 @@ public final class SimdConv2d {
                     int p = g - n * pixels;
                     int run = Math.min(g1 - g, pixels - p);
                     long at = (n * outImage + (long) row * pixels + p) * Float.BYTES;
-                    storeRun(blockArray, base + g - g0, run, add, accumulate, out, at);
+                    storeRun(block, base + g - g0, run, add, accumulate, out, at);
                     g += run;
                 }
             }
@@ -438,19 +438,20 @@ public final class SimdConv2d {
     }
 
     /** {@code out[at..] = src[from, from + length) + add}, or {@code +=} the run when accumulating. */
-    private static void storeRun(float[] src, int from, int length, float add, boolean accumulate,
+    private static void storeRun(MemorySegment src, int from, int length, float add, boolean accumulate,
                                  MemorySegment out, long at) {
         FloatVector addend = FloatVector.broadcast(S, add);
+        long srcAt = (long) from * Float.BYTES;
         int j = 0;
         for (; j + V <= length; j += V) {
             long byteAt = at + (long) j * Float.BYTES;
-            FloatVector v = FloatVector.fromArray(S, src, from + j);
+            FloatVector v = FloatVector.fromMemorySegment(S, src, srcAt + (long) j * Float.BYTES, ORDER);
             v = accumulate ? v.add(FloatVector.fromMemorySegment(S, out, byteAt, ORDER)) : v.add(addend);
             v.intoMemorySegment(out, byteAt, ORDER);
         }
         for (; j < length; j++) {
             long byteAt = at + (long) j * Float.BYTES;
-            float v = src[from + j];
+            float v = src.getAtIndex(F, from + j);
             out.set(F, byteAt, accumulate ? v + out.get(F, byteAt) : v + add);
         }
     }
@@ -508,7 +509,7 @@ public final class SimdConv2d {
         int imageGroups = ceilDiv(s.n(), (int) Math.max(1, Math.min(s.n(), GROUP_FLOATS / fullImage)));
         int imagesPerGroup = ceilDiv(s.n(), imageGroups);
         long groupSums = (long) s.o() * cols;
-        MemorySegment sums = mine.weightSums.segment(Math.toIntExact(imageGroups * groupSums));
+        MemorySegment sums = mine.weightSums.segment(imageGroups * groupSums);
         int jPanels = channelBlocks * taps;
         int mPanels = ceilDiv(s.o(), mr);
         long work = (long) s.n() * s.pixels() * s.o() * s.k();
@@ -522,15 +523,14 @@ public final class SimdConv2d {
             pool.run(part -> weightPart(s, x, dy, dBias, sums, split, split(units, threads, part),
                     split(units, threads, part + 1), split(s.o(), threads, part), split(s.o(), threads, part + 1)));
         }
-        // dw[o, c, t] += Σ_g sums[g][o, (c / NR, t, c mod NR)], groups in order (read from the array behind sums).
-        float[] partial = mine.weightSums.array();
+        // dw[o, c, t] += Σ_g sums[g][o, (c / NR, t, c mod NR)], groups in order.
         for (int o = 0; o < s.o(); o++) {
             for (int c = 0; c < s.c(); c++) {
                 for (int t = 0; t < taps; t++) {
                     int column = ((c / nr) * taps + t) * nr + c % nr;
                     float g = 0f;
                     for (int group = 0; group < imageGroups; group++) {
-                        g += partial[(int) (group * groupSums) + o * cols + column];
+                        g += sums.getAtIndex(F, group * groupSums + (long) o * cols + column);
                     }
                     long at = ((long) o * s.c() + c) * taps + t;
                     dw.setAtIndex(F, at, dw.getAtIndex(F, at) + g);
@@ -602,9 +602,9 @@ public final class SimdConv2d {
         int k = s.k();
         int pixels = s.pixels();
         Scratch mine = SCRATCH.get();
-        MemorySegment cols = mine.columns.segment(pixels * k);
+        MemorySegment cols = mine.columns.segment((long) pixels * k);
         for (int n = 0; n < s.n(); n++) {
-            im2colRows(s, x, n, mine.columns.array());
+            im2colRows(s, x, n, cols);
             gemm.gemm(false, false, o1 - o0, k, pixels, 1f, dy, ((long) n * s.o() + o0) * pixels, pixels, cols, 0, k,
                     1f, dw, (long) o0 * k, k, ALONE);
         }
@@ -617,7 +617,7 @@ public final class SimdConv2d {
      * {@code cols[p, (c, a, b)] = x[n, c, oy·stride + a − padding, ox·stride + b − padding]}, zero outside: column
      * by column, so that each inner loop reads one input row in order.
      */
-    private static void im2colRows(ConvShape s, MemorySegment x, int n, float[] cols) {
+    private static void im2colRows(ConvShape s, MemorySegment x, int n, MemorySegment cols) {
         int k = s.k();
         int r = 0;
         for (int c = 0; c < s.c(); c++) {
@@ -629,14 +629,14 @@ public final class SimdConv2d {
                         int at = oy * s.ow() * k + r;
                         if (iy < 0 || iy >= s.h()) {
                             for (int ox = 0; ox < s.ow(); ox++, at += k) {
-                                cols[at] = 0f;
+                                cols.setAtIndex(F, at, 0f);
                             }
                             continue;
                         }
                         long row = plane + (long) iy * s.w();
                         for (int ox = 0; ox < s.ow(); ox++, at += k) {
                             int ix = ox * s.stride() + b - s.padding();
-                            cols[at] = ix >= 0 && ix < s.w() ? x.getAtIndex(F, row + ix) : 0f;
+                            cols.setAtIndex(F, at, ix >= 0 && ix < s.w() ? x.getAtIndex(F, row + ix) : 0f);
                         }
                     }
                 }
@@ -812,23 +812,22 @@ public final class SimdConv2d {
         return "SimdConv2d[" + blocking + "]";
     }
 
-    /** A float array that grows once, with a segment over it that the GEMM and the micro-kernel can use. */
-    static final class HeapFloats {
-        private float[] array = new float[0];
-        private MemorySegment segment = MemorySegment.ofArray(array);
+    /**
+     * Per-thread off-heap scratch that grows once, for products the micro-kernel or the GEMM store into. Off-heap,
+     * not a segment over a float array: a heap segment reaching the GEMM's shared code (tile stores, packing,
+     * GEMV) makes those accesses bimorphic for the rest of the JVM's life, and after convolutions had run, a
+     * 768×512×768 GEMM on tensors took 1.7× as long and a 1×768×2304 GEMV twice as long (session 10).
+     */
+    static final class NativeFloats {
+        private MemorySegment segment = MemorySegment.NULL;
 
-        /** At least {@code size} floats, as a segment over {@link #array()}. */
-        MemorySegment segment(int size) {
-            if (array.length < size) {
-                array = new float[size];
-                segment = MemorySegment.ofArray(array);
+        /** At least {@code size} floats, 64-byte aligned; contents unspecified. */
+        MemorySegment segment(long size) {
+            if (segment.byteSize() < size * Float.BYTES) {
+                // An automatic arena: the old buffer is freed by the garbage collector once unreachable.
+                segment = Arena.ofAuto().allocate(size * Float.BYTES, 64);
             }
             return segment;
-        }
-
-        /** The array behind the last {@link #segment}. */
-        float[] array() {
-            return array;
         }
     }
 
@@ -839,13 +838,13 @@ public final class SimdConv2d {
         int[] dx = new int[0];
         int[] weightOffset = new int[0];
         /** {@link #batchedRange}'s output block, stored into by the micro-kernel. */
-        final HeapFloats batchedOut = new HeapFloats();
+        final NativeFloats batchedOut = new NativeFloats();
         /** The im2col matrix of {@link #fewColumnsWeight}, read by the GEMM. */
-        final HeapFloats columns = new HeapFloats();
+        final NativeFloats columns = new NativeFloats();
         /** One phase of a strided input gradient, stored into by the micro-kernel. */
-        final HeapFloats phase = new HeapFloats();
+        final NativeFloats phase = new NativeFloats();
         /** The weight gradient's per-group partial sums, stored into by the micro-kernel. */
-        final HeapFloats weightSums = new HeapFloats();
+        final NativeFloats weightSums = new NativeFloats();
         private boolean[] padded = new boolean[0];
         private float[] weights = new float[0];
         private float[] packedB = new float[0];

@@ -244,8 +244,7 @@ public final class WinogradConv3x3 {
         int blocks = ceilDiv(k, blocking.kc());
         float[] image = mine.image(k * geo.channelSize());
         float[] packed = mine.transformed(POSITIONS * k * nr);
-        MemorySegment products = mine.products.segment(POSITIONS * mPad * nr);
-        float[] productArray = mine.products.array();
+        float[] productArray = mine.products(POSITIONS * mPad * nr);
         float[] tile = mine.tile(mr * nr);
         float[] row = mine.row(4 * V);
         long inImage = (long) k * geo.h() * geo.w();
@@ -284,8 +283,7 @@ public final class WinogradConv3x3 {
                         if (b == 0) {
                             kernel.multiplyInto(kc, u, aIndex, packed, bIndex, productArray, cIndex);
                         } else {
-                            kernel.multiply(kc, u, aIndex, packed, bIndex, 1f, 1f, products,
-                                    (long) cIndex * Float.BYTES, nr, mr, nr, tile);
+                            kernel.multiplyAddInto(kc, u, aIndex, packed, bIndex, productArray, cIndex, tile);
                         }
                     }
                 }
@@ -505,7 +503,14 @@ public final class WinogradConv3x3 {
         private float[] transformed = new float[0];
         private float[] tile = new float[0];
         private float[] row = new float[0];
-        final SimdConv2d.HeapFloats products = new SimdConv2d.HeapFloats();
+        private float[] products = new float[0];
+
+        float[] products(int size) {
+            if (products.length < size) {
+                products = new float[size];
+            }
+            return products;
+        }
 
         float[] weights(int size) {
             if (weights.length < size) {

@@ -14,6 +14,9 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>Packed layouts: A panel element (r, p) at {@code aIndex + p·MR + r}; B panel element (p, j) at
  * {@code bIndex + p·NR + j}; both zero-padded to full MR/NR. Everything around the micro-kernel (packing,
  * blocking, threads) is generic, so a new ISA needs only a new implementation of this interface.
+ *
+ * <p>C is always a native (off-heap) segment: one heap segment passing through {@link #storeTile} makes its
+ * accesses bimorphic for the rest of the JVM's life, which slowed every later GEMM (see {@code SimdGemm}).
  */
 public interface MicroKernel {
 
@@ -42,6 +45,21 @@ public interface MicroKernel {
     void multiplyInto(int kc, float[] packedA, int aIndex, float[] packedB, int bIndex, float[] out, int outIndex);
 
     /**
+     * {@link #multiplyInto}, but the product is added to {@code out} ({@code out = A·B + out}, the product formed
+     * in {@code tile} first, so each element gets the same two roundings as {@link #multiply} with beta 1): for
+     * callers whose later reduction blocks add to products they keep in a float array.
+     */
+    default void multiplyAddInto(int kc, float[] packedA, int aIndex, float[] packedB, int bIndex, float[] out,
+                                 int outIndex, float[] tile) {
+        multiplyInto(kc, packedA, aIndex, packedB, bIndex, tile, 0);
+        VectorSpecies<Float> s = FloatVector.SPECIES_PREFERRED;
+        for (int i = 0; i < mr() * nr(); i += s.length()) {
+            FloatVector.fromArray(s, tile, i).add(FloatVector.fromArray(s, out, outIndex + i))
+                    .intoArray(out, outIndex + i);
+        }
+    }
+
+    /**
      * {@link #multiply} with A's {@code MR} rows as they are in a row-major A, one after another: element (r, p)
      * at {@code aIndex + r·rowStride + p}. Copying A's rows (a bulk copy per row) costs a fraction of packing them
      * into the interleaved layout, which pays when each A block meets few B panels (small N). Rows at and past
@@ -58,6 +76,7 @@ public interface MicroKernel {
      */
     static void storeTile(float[] tile, int mr, int nr, float alpha, float beta, MemorySegment c, long cByteOffset,
                           int ldc, int mValid, int nValid) {
+        assert c.isNative() : "the micro-kernel's C must be a native segment, not a heap one";
         if (alpha == 1f && (beta == 0f || beta == 1f)) {
             copyTile(tile, nr, beta == 1f, c, cByteOffset, ldc, mValid, nValid);
             return;
