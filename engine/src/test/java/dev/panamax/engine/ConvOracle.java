@@ -218,6 +218,73 @@ final class ConvOracle {
         return mag;
     }
 
+    private static final double[][] ABS_A = {{1, 0}, {1, 1}, {1, 1}, {0, 1}};
+    private static final double[][] ABS_GT = {{1, 0.5, 0.5, 0}, {0, 0.5, 0.5, 0}, {0, 0.5, 0.5, 1}};
+
+    /**
+     * The weight gradient's exact values with the bound of {@code WinogradWeightGradient}: per (o, c), the sum over
+     * images and tiles of {@code Gᵀ·[(A·dY·Aᵀ) ⊙ (Bᵀ·d·B)]·G} on absolute values, plus |dw0|. Roundings on a path:
+     * 2 in each transform, one per tile in the product sums and at most one more per reduction block and image
+     * (so at most 2·n·tiles), the groups' partial sums (≤ 8), 4 in Gᵀ·dU·G and the final addition: at most
+     * {@code 2·n·tiles + 16}.
+     */
+    Exact winogradBackwardWeight(Exact direct, float[] x, float[] dy, float[] dw0) {
+        int tilesH = (h + 1) / 2;
+        int tilesW = (w + 1) / 2;
+        double[] mag = new double[dw0.length];
+        for (int i = 0; i < mag.length; i++) {
+            mag[i] = Math.abs(dw0[i]);
+        }
+        for (int in0 = 0; in0 < n; in0++) {
+            for (int ty = 0; ty < tilesH; ty++) {
+                for (int tx = 0; tx < tilesW; tx++) {
+                    double[][][] wBar = new double[o][][];
+                    for (int io = 0; io < o; io++) {
+                        double[][] g = new double[2][2];
+                        for (int i = 0; i < 2; i++) {
+                            for (int j = 0; j < 2; j++) {
+                                int y = 2 * ty + i;
+                                int xx = 2 * tx + j;
+                                if (y < h && xx < w) {
+                                    g[i][j] = Math.abs(dy[((in0 * o + io) * h + y) * w + xx]);
+                                }
+                            }
+                        }
+                        wBar[io] = sandwich(ABS_A, g);
+                    }
+                    for (int ic = 0; ic < c; ic++) {
+                        double[][] d = new double[4][4];
+                        for (int a = 0; a < 4; a++) {
+                            for (int b = 0; b < 4; b++) {
+                                int iy = 2 * ty - 1 + a;
+                                int ix = 2 * tx - 1 + b;
+                                if (iy >= 0 && iy < h && ix >= 0 && ix < w) {
+                                    d[a][b] = Math.abs(x[((in0 * c + ic) * h + iy) * w + ix]);
+                                }
+                            }
+                        }
+                        double[][] v = sandwich(ABS_BT, d);
+                        for (int io = 0; io < o; io++) {
+                            double[][] product = new double[4][4];
+                            for (int p = 0; p < 4; p++) {
+                                for (int q = 0; q < 4; q++) {
+                                    product[p][q] = wBar[io][p][q] * v[p][q];
+                                }
+                            }
+                            double[][] g3 = sandwich(ABS_GT, product);
+                            for (int a = 0; a < 3; a++) {
+                                for (int b = 0; b < 3; b++) {
+                                    mag[((io * c + ic) * 3 + a) * 3 + b] += g3[a][b];
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return new Exact(direct.value(), mag, 2 * n * tilesH * tilesW + 16);
+    }
+
     /** {@code L·X·Lᵀ}. */
     private static double[][] sandwich(double[][] l, double[][] x) {
         int rows = l.length;

@@ -113,6 +113,14 @@ class ConvTest {
         cases.add(new Case(3, 12, 5, 14, 12, 3, 3, 1, 1, true, 24));
         cases.add(new Case(1, 520, 2, 14, 3, 3, 3, 1, 1, true, 25));
         cases.add(new Case(1, 4, 3, 14, 520, 3, 3, 1, 1, false, 26));
+        // The Winograd weight gradient (at least 128 tiles per image): odd sizes, one row of 129 tiles, 33 output
+        // channels, 9 images in groups with a short last one, and 576 tiles per image (two reduction blocks of
+        // the micro-kernel on AVX2).
+        cases.add(new Case(2, 9, 23, 25, 8, 3, 3, 1, 1, true, 27));
+        cases.add(new Case(1, 8, 2, 257, 9, 3, 3, 1, 1, false, 28));
+        cases.add(new Case(2, 8, 24, 22, 33, 3, 3, 1, 1, true, 29));
+        cases.add(new Case(9, 8, 22, 24, 8, 3, 3, 1, 1, false, 30));
+        cases.add(new Case(2, 16, 48, 48, 12, 3, 3, 1, 1, true, 31));
         return cases.stream();
     }
 
@@ -142,6 +150,8 @@ class ConvTest {
         ConvOracle.Exact ySimd = SimdConv2d.forwardUsesWinograd(shape) ? oracle.winogradForward(y, x, wt, bias) : y;
         ConvOracle.Exact dxSimd = SimdConv2d.backwardInputUsesWinograd(shape)
                 ? oracle.winogradBackwardInput(dx, dy, wt, dx0) : dx;
+        ConvOracle.Exact dwSimd = SimdConv2d.backwardWeightUsesWinograd(shape)
+                ? oracle.winogradBackwardWeight(dwdb[0], x, dy, dw0) : dwdb[0];
 
         try (Arena arena = Arena.ofShared()) {
             Tensor xt = Tensor.of(arena, x, xShape);
@@ -164,7 +174,7 @@ class ConvTest {
                 float[][] got = {simd[0].toArray(), simd[1].toArray(), simd[2].toArray(), simd[3].toArray()};
                 ySimd.assertWithin(where + " forward", got[0]);
                 dxSimd.assertWithin(where + " input gradient", got[1]);
-                dwdb[0].assertWithin(where + " weight gradient", got[2]);
+                dwSimd.assertWithin(where + " weight gradient", got[2]);
                 dwdb[1].assertWithin(where + " bias gradient", got[3]);
                 if (first == null) {
                     first = got;

@@ -95,6 +95,7 @@ public final class SimdConv2d {
     private final GemmBlocking blocking;
     private final MicroKernel kernel;
     private final WinogradConv3x3 winograd;
+    private final WinogradWeightGradient winogradWeight;
     /** The per-image products of the 1×1 and few-column weight gradients. */
     private final SimdGemm gemm;
     private final int mr;
@@ -104,6 +105,7 @@ public final class SimdConv2d {
         this.blocking = blocking;
         this.gemm = new SimdGemm(blocking);
         this.winograd = new WinogradConv3x3(blocking);
+        this.winogradWeight = new WinogradWeightGradient(blocking);
         this.kernel = blocking.kernel();
         this.mr = kernel.mr();
         this.nr = kernel.nr();
@@ -123,6 +125,11 @@ public final class SimdConv2d {
     /** Whether {@link #backwardInput} takes {@link WinogradConv3x3} for this shape. */
     public static boolean backwardInputUsesWinograd(ConvShape s) {
         return WINOGRAD && WinogradConv3x3.backwardInputApplies(s);
+    }
+
+    /** Whether {@link #backwardWeight} takes {@link WinogradWeightGradient} for this shape. */
+    public static boolean backwardWeightUsesWinograd(ConvShape s) {
+        return WINOGRAD && WinogradWeightGradient.applies(s);
     }
 
     /** {@code y = conv2d(x, w) + bias} ({@code bias} may be null). */
@@ -497,6 +504,15 @@ public final class SimdConv2d {
         }
         if (s.k() <= nr) {
             fewColumnsWeight(s, x, dy, dw, dBias, pool);
+            return;
+        }
+        if (backwardWeightUsesWinograd(s)) {
+            winogradWeight.backwardWeight(s, x, dy, dw, pool);
+            if (dBias != null) {
+                int threads = (long) s.n() * s.o() * s.pixels() < PARALLEL_THRESHOLD ? 1 : pool.threads();
+                pool.run(threads, part -> biasRange(s, dy, dBias, split(s.o(), threads, part),
+                        split(s.o(), threads, part + 1)));
+            }
             return;
         }
         Scratch mine = SCRATCH.get();
