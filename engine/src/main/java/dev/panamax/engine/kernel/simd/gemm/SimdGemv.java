@@ -42,14 +42,29 @@ final class SimdGemv {
         java.util.Arrays.fill(acc, j0, j1, 0f);
         int vecEnd = j0 + (j1 - j0) / V * V;
         long rowBytes = (long) ld * Float.BYTES;
-        // The loops live in small methods of their own that take scalars, not vectors, and the tails (fewer than V
-        // outputs) run one element at a time with the same fused multiply-adds: as one method with masked tails,
-        // C2 spent its inlining budget on whichever path the profile called hot, and after convolutions whose
-        // GEMVs ran the tails, compiled the main loop with boxed vectors (300 KB per 1×128×128 call).
+        // The tails (fewer than V outputs) run one element at a time, with the same fused multiply-adds, in small
+        // methods that take scalars: with masked vector tails in this method, C2 spent its inlining budget on
+        // whichever path the profile called hot, and after convolutions whose GEMVs ran the tails, compiled the
+        // main loop with boxed vectors (300 KB per 1×128×128 call).
         int p = 0;
         for (; p + 4 <= k; p += 4) {
+            FloatVector x0 = FloatVector.broadcast(S, x[p]);
+            FloatVector x1 = FloatVector.broadcast(S, x[p + 1]);
+            FloatVector x2 = FloatVector.broadcast(S, x[p + 2]);
+            FloatVector x3 = FloatVector.broadcast(S, x[p + 3]);
             long r0 = (off + (long) p * ld) * Float.BYTES;
-            addFourRows(acc, j0, vecEnd, mat, r0, rowBytes, x[p], x[p + 1], x[p + 2], x[p + 3]);
+            long r1 = r0 + rowBytes;
+            long r2 = r1 + rowBytes;
+            long r3 = r2 + rowBytes;
+            for (int j = j0; j < vecEnd; j += V) {
+                long at = (long) j * Float.BYTES;
+                FloatVector s = FloatVector.fromArray(S, acc, j);
+                s = FloatVector.fromMemorySegment(S, mat, r0 + at, ORDER).fma(x0, s);
+                s = FloatVector.fromMemorySegment(S, mat, r1 + at, ORDER).fma(x1, s);
+                s = FloatVector.fromMemorySegment(S, mat, r2 + at, ORDER).fma(x2, s);
+                s = FloatVector.fromMemorySegment(S, mat, r3 + at, ORDER).fma(x3, s);
+                s.intoArray(acc, j);
+            }
             if (vecEnd < j1) {
                 addFourRowsTail(acc, vecEnd, j1, mat, r0, rowBytes, x[p], x[p + 1], x[p + 2], x[p + 3]);
             }
@@ -63,28 +78,7 @@ final class SimdGemv {
         }
     }
 
-    /** {@code acc[j] += x0·M[r0 + j] + ... + x3·M[r3 + j]} (four FMAs in order) for whole vectors of j. */
-    private static void addFourRows(float[] acc, int from, int to, MemorySegment mat, long r0, long rowBytes,
-                                    float a0, float a1, float a2, float a3) {
-        FloatVector x0 = FloatVector.broadcast(S, a0);
-        FloatVector x1 = FloatVector.broadcast(S, a1);
-        FloatVector x2 = FloatVector.broadcast(S, a2);
-        FloatVector x3 = FloatVector.broadcast(S, a3);
-        long r1 = r0 + rowBytes;
-        long r2 = r1 + rowBytes;
-        long r3 = r2 + rowBytes;
-        for (int j = from; j < to; j += V) {
-            long at = (long) j * Float.BYTES;
-            FloatVector s = FloatVector.fromArray(S, acc, j);
-            s = FloatVector.fromMemorySegment(S, mat, r0 + at, ORDER).fma(x0, s);
-            s = FloatVector.fromMemorySegment(S, mat, r1 + at, ORDER).fma(x1, s);
-            s = FloatVector.fromMemorySegment(S, mat, r2 + at, ORDER).fma(x2, s);
-            s = FloatVector.fromMemorySegment(S, mat, r3 + at, ORDER).fma(x3, s);
-            s.intoArray(acc, j);
-        }
-    }
-
-    /** {@link #addFourRows} for the last, partial vector {@code [from, to)}, one element at a time. */
+    /** The main loop's four fused multiply-adds for the last, partial vector {@code [from, to)}, one element at a time. */
     private static void addFourRowsTail(float[] acc, int from, int to, MemorySegment mat, long r0, long rowBytes,
                                         float a0, float a1, float a2, float a3) {
         for (int j = from; j < to; j++) {
