@@ -45,7 +45,8 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>Other routes, each measured faster on the diffusion U-Net: the forward pass and the input gradient of 3×3,
  * stride-1, padding-1 layers with at least 8 channels to reduce over go to {@link WinogradConv3x3} (2.25× fewer
- * multiply-adds); a 1×1 weight gradient is one GEMM per image; a weight gradient whose columns fit one micro-panel
+ * multiply-adds), and their weight gradients to {@link WinogradWeightGradient} when an image has at least 128
+ * 2×2 tiles; a 1×1 weight gradient is one GEMM per image; a weight gradient whose columns fit one micro-panel
  * (a first layer of one channel) is im2col + GEMM per image; and images whose last panel would be mostly padding
  * (7×7) run the batch's pixels as one sequence of panels ({@link #batchedRange}).
  *
@@ -88,7 +89,8 @@ public final class SimdConv2d {
 
     /**
      * Whether 3×3, stride-1, padding-1 layers take {@link WinogradConv3x3} for the forward pass and the input
-     * gradient ({@code -Dpanamax.conv.winograd=false} keeps them on the implicit GEMM, for comparisons).
+     * gradient and {@link WinogradWeightGradient} for the weight gradient ({@code -Dpanamax.conv.winograd=false}
+     * keeps all three on the implicit GEMM, for comparisons).
      */
     private static final boolean WINOGRAD = !"false".equals(System.getProperty("panamax.conv.winograd"));
 
