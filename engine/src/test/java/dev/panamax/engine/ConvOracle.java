@@ -186,17 +186,7 @@ final class ConvOracle {
             for (int ty = 0; ty < tilesH; ty++) {
                 for (int tx = 0; tx < tilesW; tx++) {
                     for (int r = 0; r < k; r++) {
-                        double[][] d = new double[4][4];
-                        for (int a = 0; a < 4; a++) {
-                            for (int b = 0; b < 4; b++) {
-                                int iy = 2 * ty - 1 + a;
-                                int ix = 2 * tx - 1 + b;
-                                if (iy >= 0 && iy < h && ix >= 0 && ix < w) {
-                                    d[a][b] = Math.abs(in[((in0 * k + r) * h + iy) * w + ix]);
-                                }
-                            }
-                        }
-                        double[][] v = sandwich(ABS_BT, d);
+                        double[][] v = sandwich(ABS_BT, absPatch(in, in0 * k + r, ty, tx));
                         for (int im = 0; im < m; im++) {
                             double[][] u = filters[im * k + r];
                             for (int i = 0; i < 2 && 2 * ty + i < h; i++) {
@@ -253,17 +243,7 @@ final class ConvOracle {
                         wBar[io] = sandwich(ABS_A, g);
                     }
                     for (int ic = 0; ic < c; ic++) {
-                        double[][] d = new double[4][4];
-                        for (int a = 0; a < 4; a++) {
-                            for (int b = 0; b < 4; b++) {
-                                int iy = 2 * ty - 1 + a;
-                                int ix = 2 * tx - 1 + b;
-                                if (iy >= 0 && iy < h && ix >= 0 && ix < w) {
-                                    d[a][b] = Math.abs(x[((in0 * c + ic) * h + iy) * w + ix]);
-                                }
-                            }
-                        }
-                        double[][] v = sandwich(ABS_BT, d);
+                        double[][] v = sandwich(ABS_BT, absPatch(x, in0 * c + ic, ty, tx));
                         for (int io = 0; io < o; io++) {
                             double[][] product = new double[4][4];
                             for (int p = 0; p < 4; p++) {
@@ -286,6 +266,21 @@ final class ConvOracle {
     }
 
     /** {@code L·X·Lᵀ}. */
+    /** |values| of the 4×4 input patch of Winograd tile (ty, tx) in plane {@code plane} of {@code in}, zero outside. */
+    private double[][] absPatch(float[] in, int plane, int ty, int tx) {
+        double[][] d = new double[4][4];
+        for (int a = 0; a < 4; a++) {
+            for (int b = 0; b < 4; b++) {
+                int iy = 2 * ty - 1 + a;
+                int ix = 2 * tx - 1 + b;
+                if (iy >= 0 && iy < h && ix >= 0 && ix < w) {
+                    d[a][b] = Math.abs(in[(plane * h + iy) * w + ix]);
+                }
+            }
+        }
+        return d;
+    }
+
     private static double[][] sandwich(double[][] l, double[][] x) {
         int rows = l.length;
         int inner = x.length;
