@@ -72,8 +72,8 @@ public final class WinogradConv3x3 {
 
     private static final ByteOrder ORDER = ByteOrder.nativeOrder();
     /** Lanes 0, 2, 4, … of two vectors side by side (the second vector's lanes are the shuffle's indexes ≥ V). */
-    private static final VectorShuffle<Float> EVEN_LANES = VectorShuffle.fromOp(S, i -> 2 * i);
-    private static final VectorShuffle<Float> ODD_LANES = VectorShuffle.fromOp(S, i -> 2 * i + 1);
+    static final VectorShuffle<Float> EVEN_LANES = VectorShuffle.fromOp(S, i -> 2 * i);
+    static final VectorShuffle<Float> ODD_LANES = VectorShuffle.fromOp(S, i -> 2 * i + 1);
     /** a0 b0 a1 b1 … from the first halves of vectors a and b, and the same from their second halves. */
     private static final VectorShuffle<Float> ZIP_LOW = VectorShuffle.fromOp(S, i -> i / 2 + (i % 2) * V);
     private static final VectorShuffle<Float> ZIP_HIGH = VectorShuffle.fromOp(S, i -> V / 2 + i / 2 + (i % 2) * V);

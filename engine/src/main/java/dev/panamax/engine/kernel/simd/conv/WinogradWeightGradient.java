@@ -1,5 +1,11 @@
 package dev.panamax.engine.kernel.simd.conv;
 
+import static dev.panamax.engine.kernel.simd.conv.SimdConv2d.blockStart;
+import static dev.panamax.engine.kernel.simd.conv.SimdConv2d.ceilDiv;
+import static dev.panamax.engine.kernel.simd.conv.SimdConv2d.roundUp;
+import static dev.panamax.engine.kernel.simd.conv.WinogradConv3x3.EVEN_LANES;
+import static dev.panamax.engine.kernel.simd.conv.WinogradConv3x3.ODD_LANES;
+
 import dev.panamax.engine.kernel.ConvShape;
 import dev.panamax.engine.kernel.simd.gemm.GemmBlocking;
 import dev.panamax.engine.kernel.simd.gemm.MicroKernel;
@@ -9,7 +15,6 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -44,8 +49,6 @@ final class WinogradWeightGradient {
     private static final int V = S.length();
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
     private static final ByteOrder ORDER = ByteOrder.nativeOrder();
-    private static final VectorShuffle<Float> EVEN_LANES = VectorShuffle.fromOp(S, i -> 2 * i);
-    private static final VectorShuffle<Float> ODD_LANES = VectorShuffle.fromOp(S, i -> 2 * i + 1);
     private static final long PARALLEL_THRESHOLD = 1L << 16;
 
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
@@ -183,8 +186,8 @@ final class WinogradWeightGradient {
             transformOutputGradient(geo, dy, n, a, rowStride, plane);
             for (int xi = 0; xi < POSITIONS; xi++) {
                 for (int blk = 0; blk < blocks; blk++) {
-                    int p0 = (int) ((long) tiles * blk / blocks);
-                    int kc = (int) ((long) tiles * (blk + 1) / blocks) - p0;
+                    int p0 = blockStart(tiles, blocks, blk);
+                    int kc = blockStart(tiles, blocks, blk + 1) - p0;
                     float beta = n == n0 && blk == 0 ? 0f : 1f;
                     for (int jp = 0; jp < cPanels; jp++) {
                         int bIndex = ((xi * cPanels + jp) * tiles + p0) * nr;
@@ -351,14 +354,6 @@ final class WinogradWeightGradient {
             a[(4 * i + 2) * xiStride + d] = c;
             a[(4 * i + 3) * xiStride + d] = 0f;
         }
-    }
-
-    private static int ceilDiv(int a, int b) {
-        return (a + b - 1) / b;
-    }
-
-    private static int roundUp(int a, int b) {
-        return ceilDiv(a, b) * b;
     }
 
     /** Per-thread buffers, grown once; the partial sums are the caller's. */
